@@ -1,0 +1,190 @@
+import { createRequire } from "node:module";
+import { Command, CommanderError } from "commander";
+import { type CommandContext, consoleOutput, formatError } from "./cli-context.js";
+import { ExitCode, VaultHaError } from "./core/errors.js";
+
+// Each command module is imported only when that command runs, so `--help`
+// and `render` do not pay for dockerode, the AWS SDK or ink.
+
+/** Flags that set configuration keys, shared by every command that reads configuration. */
+const CONFIG_FLAGS: readonly { flag: string; key: string; description: string }[] = [
+  {
+    flag: "--project <name>",
+    key: "project",
+    description: "Compose project name (default vault-ha)",
+  },
+  { flag: "--nodes <n>", key: "nodes", description: "number of Vault nodes, 1-9 (default 3)" },
+  { flag: "--vault-image <ref>", key: "vault.image", description: "Vault base image" },
+  {
+    flag: "--dynamodb-image <ref>",
+    key: "dynamodb.image",
+    description: "DynamoDB Local base image",
+  },
+  {
+    flag: "--vault-port <port>",
+    key: "vault.hostPort",
+    description: "host port of vault-1; vault-N gets port+N-1 (default 8200)",
+  },
+  {
+    flag: "--dynamodb-port <port>",
+    key: "dynamodb.hostPort",
+    description: "host port of DynamoDB Local (default 8000)",
+  },
+  { flag: "--key-shares <n>", key: "init.keyShares", description: "Shamir key shares (default 5)" },
+  {
+    flag: "--key-threshold <n>",
+    key: "init.keyThreshold",
+    description: "Shamir key threshold (default 3)",
+  },
+  {
+    flag: "--table <name>",
+    key: "storage.table",
+    description: "DynamoDB table Vault stores into (default vault-data)",
+  },
+];
+
+function withConfigFlags(command: Command): Command {
+  command.option(
+    "-c, --config <file>",
+    "configuration file (default ./vault-ha.config.yaml if present)",
+  );
+  for (const { flag, description } of CONFIG_FLAGS) command.option(flag, description);
+  command.option("--in-memory", "keep DynamoDB data in memory (nothing survives a restart)");
+  command.option(
+    "--set <key=value>",
+    "set any configuration key (repeatable); vault-ha config --keys lists them",
+    (value: string, previous: string[] = []) => [...previous, value],
+  );
+  return command;
+}
+
+function flagAssignments(options: Record<string, unknown>): [string, string][] {
+  const assignments: [string, string][] = [];
+  for (const { flag, key } of CONFIG_FLAGS) {
+    const name = flag
+      .slice(2)
+      .split(" ")[0]
+      ?.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    const value = name ? options[name] : undefined;
+    if (typeof value === "string") assignments.push([key, value]);
+  }
+  if (options.inMemory === true) assignments.push(["dynamodb.inMemory", "true"]);
+  for (const pair of (options.set as string[] | undefined) ?? []) {
+    const equals = pair.indexOf("=");
+    assignments.push(equals < 0 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)]);
+  }
+  return assignments;
+}
+
+function contextFor(options: Record<string, unknown>): CommandContext {
+  const output = consoleOutput();
+  const cwd = process.cwd();
+  return {
+    cwd,
+    env: process.env,
+    output,
+    async loadConfig() {
+      const { loadConfig } = await import("./config/load-config.js");
+      return loadConfig({
+        cwd,
+        configFile: options.config as string | undefined,
+        env: process.env,
+        flags: flagAssignments(options),
+      });
+    },
+  };
+}
+
+function packageVersion(): string {
+  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+}
+
+const examples = (lines: string[]) =>
+  `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
+
+export function buildProgram(): Command {
+  const program = new Command("vault-ha")
+    .description(
+      "A real HashiCorp Vault HA cluster (N nodes sharing DynamoDB Local) in Docker, in one command.",
+    )
+    .version(packageVersion(), "-v, --version")
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `${examples([
+        "npx vault-ha up                 # 3 nodes, initialised and unsealed",
+        "vault-ha render --nodes 5       # write compose.generated.yml only",
+        "vault-ha config --keys          # every setting and its VAULT_HA_* variable",
+      ])}
+Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
+4 cluster not healthy, 5 conflict on this machine, 6 external command failed.`,
+    );
+
+  withConfigFlags(
+    program
+      .command("render")
+      .description("Write the Compose file for the configured cluster, without starting anything")
+      .option("-o, --output <file>", "where to write it", "compose.generated.yml")
+      .option("--certs <dir>", "folder of extra root certificates (default ./certs if present)")
+      .option("--json", "print the result as JSON"),
+  )
+    .addHelpText(
+      "after",
+      examples([
+        "vault-ha render",
+        "vault-ha render --nodes 1 --in-memory -o /tmp/vault.yml",
+        "vault-ha render --set storage.billing_mode=PAY_PER_REQUEST",
+        "docker compose -f compose.generated.yml up -d --wait   # sealed, uninitialised nodes",
+      ]),
+    )
+    .action(async (options) => {
+      const { renderCommand } = await import("./commands/render.js");
+      await renderCommand(contextFor(options), options);
+    });
+
+  withConfigFlags(
+    program
+      .command("config")
+      .description("Show the effective configuration and where each value came from")
+      .option("--keys", "list every configuration key with its type and environment variable")
+      .option("--json", "print JSON"),
+  )
+    .addHelpText(
+      "after",
+      examples([
+        "vault-ha config",
+        "VAULT_HA_NODES=5 vault-ha config --json",
+        "vault-ha config --keys",
+      ]),
+    )
+    .action(async (options) => {
+      const { configCommand } = await import("./commands/config.js");
+      await configCommand(contextFor(options), options);
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage mistakes with 2.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof VaultHaError) {
+      process.stderr.write(`${formatError(error.message, error.details, process.stderr)}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(
+      `${formatError("unexpected failure (a bug in vault-ha; please report it with the lines below)", [message], process.stderr)}\n`,
+    );
+    return ExitCode.unexpected;
+  }
+}

@@ -1,0 +1,208 @@
+import { z } from "zod";
+import { DEFAULT_DYNAMODB_IMAGE, DEFAULT_VAULT_IMAGE } from "./images.js";
+
+/** Highest node count: ports 8200..8208 and a screen the dashboard can show. */
+export const MAX_NODES = 9;
+
+const port = z.number().int().min(1).max(65535).meta({ allowed: "a whole number from 1 to 65535" });
+
+// DynamoDB's own rule for table names, so a bad name fails here and not deep
+// inside Vault's start-up.
+const tableName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{3,255}$/)
+  .meta({ allowed: "3 to 255 characters of letters, digits, '_', '-' and '.'" });
+
+// DynamoDB Local keys its database on the access key when -sharedDb is off,
+// and rejects access keys with anything but letters and digits.
+const awsKey = z
+  .string()
+  .regex(/^[A-Za-z0-9]+$/)
+  .meta({ allowed: "letters and digits only (DynamoDB Local rejects anything else)" });
+
+const image = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i)
+  .meta({ allowed: "a Docker image reference such as hashicorp/vault:1.21.1" });
+
+/** Vault's `storage "dynamodb"` parameters, under Vault's own names. */
+export const storageSchema = z
+  .strictObject({
+    table: tableName.default("vault-data"),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .meta({ allowed: "an AWS region name such as us-east-1" })
+      .default("us-east-1"),
+    /** Where Vault reaches DynamoDB; defaults to the dynamodb service on the Compose network. */
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .meta({ allowed: "an http(s) URL such as http://dynamodb:8000" })
+      .optional(),
+    ha_enabled: z.boolean().meta({ allowed: "true or false" }).default(true),
+    max_parallel: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .meta({ allowed: "a whole number from 1 to 4096" })
+      .default(128),
+    read_capacity: z
+      .number()
+      .int()
+      .min(1)
+      .meta({ allowed: "a whole number of at least 1" })
+      .default(5),
+    write_capacity: z
+      .number()
+      .int()
+      .min(1)
+      .meta({ allowed: "a whole number of at least 1" })
+      .default(5),
+    billing_mode: z
+      .enum(["PROVISIONED", "PAY_PER_REQUEST"])
+      .meta({ allowed: "PROVISIONED or PAY_PER_REQUEST" })
+      .default("PROVISIONED"),
+    dynamodb_allow_updates: z.boolean().meta({ allowed: "true or false" }).default(false),
+    dynamodb_max_retries: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ allowed: "a whole number of at least 0" })
+      .optional(),
+    access_key: awsKey.default("vaultha"),
+    secret_key: awsKey.default("vaultha"),
+    session_token: z.string().meta({ allowed: "any string" }).optional(),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    /** Compose project name; also names the state folder and labels. */
+    project: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+      .meta({
+        allowed: "lowercase letters, digits, '-' and '_', starting with a letter or digit",
+      })
+      .default("vault-ha"),
+    nodes: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_NODES)
+      .meta({ allowed: `a whole number from 1 to ${MAX_NODES}` })
+      .default(3),
+    vault: z
+      .strictObject({
+        image: image.default(DEFAULT_VAULT_IMAGE),
+        /** Host port of vault-1; vault-N gets hostPort + N - 1. */
+        hostPort: port.default(8200),
+        /** true: cap_add IPC_LOCK and let Vault lock memory; false: disable_mlock. */
+        mlock: z.boolean().meta({ allowed: "true or false" }).default(false),
+      })
+      .prefault({}),
+    dynamodb: z
+      .strictObject({
+        image: image.default(DEFAULT_DYNAMODB_IMAGE),
+        hostPort: port.default(8000),
+        /** DYNAMODB_PORT: the port DynamoDB Local listens on inside its container. */
+        port: port.default(8000),
+        /** DYNAMODB_CORS: DynamoDB Local's -cors value. */
+        cors: z
+          .string()
+          .min(1)
+          .regex(/^[^\s'"]+$/)
+          .meta({ allowed: "'*' or a comma-separated list of origins, without spaces or quotes" })
+          .default("*"),
+        /** In-memory DynamoDB keeps nothing across restarts and needs no volume. */
+        inMemory: z.boolean().meta({ allowed: "true or false" }).default(false),
+      })
+      .prefault({}),
+    storage: storageSchema,
+    init: z
+      .strictObject({
+        keyShares: z
+          .number()
+          .int()
+          .min(1)
+          .max(255)
+          .meta({ allowed: "a whole number from 1 to 255" })
+          .default(5),
+        keyThreshold: z
+          .number()
+          .int()
+          .min(1)
+          .max(255)
+          .meta({ allowed: "a whole number from 1 to 255" })
+          .default(3),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const { keyShares, keyThreshold } = config.init;
+    if (keyThreshold > keyShares) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["init", "keyThreshold"],
+        input: keyThreshold,
+        message: `a threshold no greater than init.keyShares (${keyShares})`,
+      });
+    }
+    if (keyShares > 1 && keyThreshold < 2) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["init", "keyThreshold"],
+        input: keyThreshold,
+        message: "at least 2 when init.keyShares is above 1 (Vault's rule)",
+      });
+    }
+    const owners = new Map<number, string>();
+    const claim = (
+      hostPort: number,
+      owner: string,
+      path: (string | number)[],
+      input: number,
+      describe: (other: string) => string,
+    ) => {
+      const other = owners.get(hostPort);
+      if (other !== undefined) {
+        ctx.addIssue({ code: "custom", path, input, message: describe(other) });
+      } else {
+        owners.set(hostPort, owner);
+      }
+    };
+    claim(
+      config.dynamodb.hostPort,
+      "dynamodb",
+      ["dynamodb", "hostPort"],
+      config.dynamodb.hostPort,
+      () => "",
+    );
+    for (let index = 1; index <= config.nodes; index++) {
+      const hostPort = config.vault.hostPort + index - 1;
+      if (hostPort > 65535) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["vault", "hostPort"],
+          input: config.vault.hostPort,
+          message: `a port low enough that vault-${config.nodes} (hostPort + ${config.nodes - 1}) stays within 65535`,
+        });
+        break;
+      }
+      claim(
+        hostPort,
+        `vault-${index}`,
+        ["vault", "hostPort"],
+        config.vault.hostPort,
+        (other) =>
+          `a base port that keeps vault-${index} (host port ${hostPort}) off the port ${other} uses`,
+      );
+    }
+  });
+
+/** What a user may write: every key optional. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The validated configuration with every default filled in. */
+export type Config = z.output<typeof configSchema>;
+export type StorageConfig = Config["storage"];

@@ -1,0 +1,7 @@
+/**
+ * The images vault-ha pins by default. The offline test bed builds stand-ins
+ * tagged exactly like these (test/bed/versions.env must agree; a unit test
+ * checks it), so a default `up` never needs a registry.
+ */
+export const DEFAULT_VAULT_IMAGE = "hashicorp/vault:1.21.1";
+export const DEFAULT_DYNAMODB_IMAGE = "amazon/dynamodb-local:3.3.1";

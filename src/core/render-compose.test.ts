@@ -1,0 +1,275 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { packagePath } from "../package-paths.js";
+import { type Config, type ConfigInput, configSchema } from "./config-schema.js";
+import { LABEL_NODE, LABEL_PROJECT, LABEL_ROLE } from "./labels.js";
+import { type BuildPaths, renderCompose, vaultServerConfig } from "./render-compose.js";
+
+const template = readFileSync(packagePath("templates", "vault-server.hcl"), "utf8");
+const paths: BuildPaths = {
+  certsDir: "certs",
+  vaultDockerfile: "../docker/vault/Dockerfile",
+  dynamodbDockerfile: "../docker/dynamodb/Dockerfile",
+};
+
+const configOf = (input: ConfigInput = {}): Config => configSchema.parse(input);
+
+// What Compose sees: YAML parsed with aliases resolved.
+interface Service {
+  image: string;
+  build: { context: string; dockerfile: string; args: Record<string, string> };
+  command?: string[];
+  entrypoint?: string[];
+  environment: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  cap_add?: string[];
+  hostname?: string;
+  healthcheck?: {
+    test: string[];
+    interval: string;
+    timeout: string;
+    retries: number;
+    start_period: string;
+  };
+  depends_on?: Record<string, { condition: string }>;
+  labels: Record<string, string>;
+}
+interface ComposeFile {
+  name: string;
+  services: Record<string, Service>;
+  volumes?: Record<string, { labels: Record<string, string> }>;
+}
+
+const render = (input: ConfigInput = {}) =>
+  parse(renderCompose({ config: configOf(input), vaultServerTemplate: template, paths }), {
+    maxAliasCount: -1,
+  }) as ComposeFile;
+
+describe.each([1, 3, 9])("%i node(s)", (nodes) => {
+  const compose = render({ nodes });
+  const vaultNames = Array.from({ length: nodes }, (_, index) => `vault-${index + 1}`);
+
+  it("has DynamoDB, the table job and exactly the Vault nodes", () => {
+    expect(Object.keys(compose.services)).toEqual(["dynamodb", "dynamodb-table", ...vaultNames]);
+  });
+
+  it("gives each node its own reachable addresses, host port and labels", () => {
+    vaultNames.forEach((name, index) => {
+      const service = compose.services[name] as Service;
+      expect(service.hostname).toBe(name);
+      expect(service.environment.VAULT_API_ADDR).toBe(`http://${name}:8200`);
+      expect(service.environment.VAULT_CLUSTER_ADDR).toBe(`https://${name}:8201`);
+      expect(service.ports).toEqual([`127.0.0.1:${8200 + index}:8200`]);
+      expect(service.labels).toEqual({
+        [LABEL_PROJECT]: "vault-ha",
+        [LABEL_ROLE]: "vault",
+        [LABEL_NODE]: String(index + 1),
+      });
+      expect(service.command).toEqual(["server"]);
+      expect(service.build).toEqual({
+        context: "certs",
+        dockerfile: "../docker/vault/Dockerfile",
+        args: { BASE_IMAGE: "hashicorp/vault:1.21.1" },
+      });
+    });
+  });
+
+  it("starts no node before DynamoDB is healthy and the table exists", () => {
+    for (const name of vaultNames) {
+      expect(compose.services[name]?.depends_on).toEqual({
+        dynamodb: { condition: "service_healthy" },
+        "dynamodb-table": { condition: "service_completed_successfully" },
+      });
+    }
+    expect(compose.services["dynamodb-table"]?.depends_on).toEqual({
+      dynamodb: { condition: "service_healthy" },
+    });
+  });
+
+  it("shares one server configuration with DynamoDB HA storage", () => {
+    const configs = new Set(
+      vaultNames.map((name) => compose.services[name]?.environment.VAULT_LOCAL_CONFIG),
+    );
+    expect(configs.size).toBe(1);
+    const hcl = [...configs][0] as string;
+    expect(hcl).toContain('storage "dynamodb"');
+    expect(hcl).toContain('ha_enabled             = "true"');
+    expect(hcl).toContain('endpoint               = "http://dynamodb:8000"');
+    expect(hcl).toContain('cluster_address = "0.0.0.0:8201"');
+  });
+});
+
+describe("dynamodb service", () => {
+  it("persists to a labeled named volume the server user can write, with -sharedDb", () => {
+    const compose = render();
+    const dynamodb = compose.services.dynamodb as Service;
+    expect(dynamodb.command).toEqual([
+      "-jar",
+      "DynamoDBLocal.jar",
+      "-sharedDb",
+      "-port",
+      "8000",
+      "-cors",
+      "*",
+      "-dbPath",
+      "/home/dynamodblocal/data",
+    ]);
+    expect(dynamodb.volumes).toEqual(["dynamodb-data:/home/dynamodblocal/data"]);
+    expect(compose.volumes).toEqual({
+      "dynamodb-data": { labels: { [LABEL_PROJECT]: "vault-ha", [LABEL_ROLE]: "dynamodb-data" } },
+    });
+    expect(dynamodb.build.args).toEqual({ BASE_IMAGE: "amazon/dynamodb-local:3.3.1" });
+  });
+
+  it("checks health with the AWS CLI against the local endpoint, with a full schedule", () => {
+    const { healthcheck, environment } = render().services.dynamodb as Service;
+    expect(healthcheck?.test.join(" ")).toContain("aws dynamodb list-tables --endpoint-url");
+    expect(healthcheck?.test.join(" ")).toContain("$${DYNAMODB_PORT}");
+    expect(healthcheck).toMatchObject({
+      interval: "2s",
+      timeout: "10s",
+      retries: 30,
+      start_period: "5s",
+    });
+    expect(environment).toMatchObject({
+      AWS_ACCESS_KEY_ID: "vaultha",
+      AWS_SECRET_ACCESS_KEY: "vaultha",
+    });
+  });
+
+  it("in memory: no volume at all", () => {
+    const compose = render({ dynamodb: { inMemory: true } });
+    expect(compose.services.dynamodb?.command).toContain("-inMemory");
+    expect(compose.services.dynamodb?.command).toContain("-sharedDb");
+    expect(compose.services.dynamodb?.volumes).toBeUndefined();
+    expect(compose.volumes).toBeUndefined();
+  });
+
+  it("honours DYNAMODB_PORT, DYNAMODB_CORS and custom host ports", () => {
+    const compose = render({
+      vault: { hostPort: 18200 },
+      dynamodb: { hostPort: 18000, port: 9000, cors: "http://localhost:3000" },
+    });
+    const dynamodb = compose.services.dynamodb as Service;
+    expect(dynamodb.ports).toEqual(["127.0.0.1:18000:9000"]);
+    expect(dynamodb.environment).toMatchObject({
+      DYNAMODB_PORT: "9000",
+      DYNAMODB_CORS: "http://localhost:3000",
+    });
+    expect(dynamodb.command).toEqual(
+      expect.arrayContaining(["-port", "9000", "-cors", "http://localhost:3000"]),
+    );
+    expect(compose.services["vault-3"]?.ports).toEqual(["127.0.0.1:18202:8200"]);
+    expect(compose.services["vault-1"]?.environment.VAULT_LOCAL_CONFIG).toContain(
+      "http://dynamodb:9000",
+    );
+    expect(compose.services["dynamodb-table"]?.environment.DYNAMODB_PORT).toBe("9000");
+  });
+});
+
+describe("table job", () => {
+  it("creates the Path/Key table idempotently with the configured capacity", () => {
+    const job = render({ storage: { table: "my.table", read_capacity: 7 } }).services[
+      "dynamodb-table"
+    ] as Service;
+    const script = job.command?.[0] ?? "";
+    expect(job.entrypoint).toEqual(["/bin/sh", "-ec"]);
+    expect(script).toContain("describe-table");
+    expect(script).toContain("AttributeName=Path,KeyType=HASH AttributeName=Key,KeyType=RANGE");
+    expect(job.environment).toMatchObject({
+      VAULT_TABLE: "my.table",
+      READ_CAPACITY: "7",
+      BILLING_MODE: "PROVISIONED",
+    });
+  });
+});
+
+describe("Vault server configuration", () => {
+  it("carries every storage parameter", () => {
+    const hcl = vaultServerConfig(
+      configOf({
+        storage: {
+          table: "t-1",
+          region: "eu-west-1",
+          endpoint: "http://elsewhere:8000",
+          ha_enabled: true,
+          max_parallel: 16,
+          read_capacity: 11,
+          write_capacity: 12,
+          billing_mode: "PAY_PER_REQUEST",
+          dynamodb_allow_updates: true,
+          dynamodb_max_retries: 4,
+          access_key: "AKID",
+          secret_key: "SECRET",
+          session_token: "token-1",
+        },
+      }),
+      template,
+    );
+    for (const line of [
+      'table                  = "t-1"',
+      'region                 = "eu-west-1"',
+      'endpoint               = "http://elsewhere:8000"',
+      'max_parallel           = "16"',
+      'read_capacity          = "11"',
+      'write_capacity         = "12"',
+      'billing_mode           = "PAY_PER_REQUEST"',
+      'dynamodb_allow_updates = "true"',
+      'dynamodb_max_retries   = "4"',
+      'access_key             = "AKID"',
+      'secret_key             = "SECRET"',
+      'session_token          = "token-1"',
+    ]) {
+      expect(hcl).toContain(line);
+    }
+  });
+
+  it("leaves unset optional parameters out instead of rendering empty values", () => {
+    const hcl = vaultServerConfig(configOf(), template);
+    expect(hcl).not.toContain("session_token");
+    expect(hcl).not.toContain("dynamodb_max_retries");
+    expect(hcl).not.toMatch(/\{\{/);
+  });
+
+  it("handles mlock either way", () => {
+    const off = render();
+    expect(off.services["vault-1"]?.environment.VAULT_LOCAL_CONFIG).toContain(
+      "disable_mlock = true",
+    );
+    expect(off.services["vault-1"]?.cap_add).toBeUndefined();
+    const on = render({ vault: { mlock: true } });
+    expect(on.services["vault-1"]?.environment.VAULT_LOCAL_CONFIG).toContain(
+      "disable_mlock = false",
+    );
+    expect(on.services["vault-1"]?.cap_add).toEqual(["IPC_LOCK"]);
+    expect(on.services["vault-1"]?.environment.SKIP_SETCAP).toBeUndefined();
+  });
+
+  it("healthcheck means 'the server answers', sealed or not", () => {
+    expect(render().services["vault-2"]?.healthcheck?.test).toEqual([
+      "CMD-SHELL",
+      "vault status >/dev/null 2>&1; [ $$? -ne 1 ]",
+    ]);
+  });
+});
+
+describe("the YAML text", () => {
+  const text = renderCompose({ config: configOf(), vaultServerTemplate: template, paths });
+
+  it("starts with a header saying it is generated and how to regenerate it", () => {
+    expect(text.split("\n")[0]).toMatch(/^# Generated by vault-ha/);
+    expect(text).toContain("npx vault-ha render");
+  });
+
+  it("is deterministic", () => {
+    expect(renderCompose({ config: configOf(), vaultServerTemplate: template, paths })).toBe(text);
+  });
+
+  it("shows the server configuration once and names what nodes share", () => {
+    expect(text.match(/storage "dynamodb"/g)).toHaveLength(1);
+    expect(text).toContain("VAULT_LOCAL_CONFIG: *vault-server-config");
+    expect(text).toContain("healthcheck: *vault-healthcheck");
+  });
+});

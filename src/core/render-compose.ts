@@ -1,0 +1,263 @@
+import { Document, type Scalar, type YAMLMap } from "yaml";
+import type { Config } from "./config-schema.js";
+import { fillTemplate } from "./fill-template.js";
+import { LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, type Role } from "./labels.js";
+
+/** Where the build inputs are, as the Compose file should name them. */
+export interface BuildPaths {
+  /** Build context of both images: the folder holding extra root certificates. */
+  readonly certsDir: string;
+  /** Dockerfiles, relative to certsDir or absolute. */
+  readonly vaultDockerfile: string;
+  readonly dynamodbDockerfile: string;
+}
+
+export interface RenderInput {
+  readonly config: Config;
+  /** Text of templates/vault-server.hcl. */
+  readonly vaultServerTemplate: string;
+  readonly paths: BuildPaths;
+}
+
+export const DYNAMODB_SERVICE = "dynamodb";
+export const TABLE_SERVICE = "dynamodb-table";
+export const DYNAMODB_DATA_VOLUME = "dynamodb-data";
+/** Inside the DynamoDB container; the Dockerfile creates it owned by the server's user. */
+export const DYNAMODB_DATA_DIR = "/home/dynamodblocal/data";
+export const VAULT_API_PORT = 8200;
+export const VAULT_CLUSTER_PORT = 8201;
+
+export const vaultServiceName = (index: number): string => `vault-${index}`;
+
+/** Local tags for what docker/ builds; one tag per base image, shared by projects. */
+export function builtImageTag(kind: "vault" | "dynamodb", baseImage: string): string {
+  const tag = baseImage
+    .replace(/^.*\//, "")
+    .replace(/[^A-Za-z0-9_.-]/g, "-")
+    .slice(0, 120);
+  return `vault-ha-${kind}:${tag}`;
+}
+
+export function vaultServerConfig(config: Config, template: string): string {
+  const { storage } = config;
+  const optional = (value: string | number | undefined) =>
+    value === undefined ? undefined : String(value);
+  return fillTemplate(template, {
+    disable_mlock: String(!config.vault.mlock),
+    "storage.ha_enabled": String(storage.ha_enabled),
+    "storage.table": storage.table,
+    "storage.region": storage.region,
+    "storage.endpoint": storage.endpoint ?? `http://${DYNAMODB_SERVICE}:${config.dynamodb.port}`,
+    "storage.max_parallel": String(storage.max_parallel),
+    "storage.read_capacity": String(storage.read_capacity),
+    "storage.write_capacity": String(storage.write_capacity),
+    "storage.billing_mode": storage.billing_mode,
+    "storage.dynamodb_allow_updates": String(storage.dynamodb_allow_updates),
+    "storage.dynamodb_max_retries": optional(storage.dynamodb_max_retries),
+    "storage.access_key": storage.access_key,
+    "storage.secret_key": storage.secret_key,
+    "storage.session_token": optional(storage.session_token),
+  });
+}
+
+const labels = (config: Config, role: Role, extra: Record<string, string> = {}) => ({
+  [LABEL_PROJECT]: config.project,
+  [LABEL_ROLE]: role,
+  ...extra,
+});
+
+function awsEnvironment(config: Config) {
+  return {
+    AWS_ACCESS_KEY_ID: config.storage.access_key,
+    AWS_SECRET_ACCESS_KEY: config.storage.secret_key,
+    AWS_DEFAULT_REGION: config.storage.region,
+    // The AWS CLI would otherwise page long output and look for a profile.
+    AWS_PAGER: "",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+// Idempotent: a second `up` finds the table and does nothing. The create
+// arguments match what Vault itself would create (physical/dynamodb).
+const CREATE_TABLE_SCRIPT = [
+  'endpoint="http://$$DYNAMODB_HOST:$$DYNAMODB_PORT"',
+  'if aws dynamodb describe-table --table-name "$$VAULT_TABLE" --endpoint-url "$$endpoint" >/dev/null 2>&1; then',
+  '  echo "table $$VAULT_TABLE exists"; exit 0',
+  "fi",
+  'if [ "$$BILLING_MODE" = PAY_PER_REQUEST ]; then',
+  "  capacity=",
+  "else",
+  '  capacity="--provisioned-throughput ReadCapacityUnits=$$READ_CAPACITY,WriteCapacityUnits=$$WRITE_CAPACITY"',
+  "fi",
+  'aws dynamodb create-table --endpoint-url "$$endpoint" --table-name "$$VAULT_TABLE" \\',
+  "  --attribute-definitions AttributeName=Path,AttributeType=S AttributeName=Key,AttributeType=S \\",
+  "  --key-schema AttributeName=Path,KeyType=HASH AttributeName=Key,KeyType=RANGE \\",
+  '  --billing-mode "$$BILLING_MODE" $$capacity >/dev/null',
+  'aws dynamodb wait table-exists --table-name "$$VAULT_TABLE" --endpoint-url "$$endpoint"',
+  'echo "table $$VAULT_TABLE created"',
+].join("\n");
+
+/** The Compose document as plain data (what `docker compose config` would see). */
+export function composeModel(input: RenderInput) {
+  const { config, paths } = input;
+  const dynamodbImage = builtImageTag("dynamodb", config.dynamodb.image);
+  const vaultImage = builtImageTag("vault", config.vault.image);
+  const dynamodbBuild = {
+    context: paths.certsDir,
+    dockerfile: paths.dynamodbDockerfile,
+    args: { BASE_IMAGE: config.dynamodb.image },
+  };
+  const storageArgs = config.dynamodb.inMemory ? ["-inMemory"] : ["-dbPath", DYNAMODB_DATA_DIR];
+
+  const services: Record<string, unknown> = {
+    [DYNAMODB_SERVICE]: {
+      build: dynamodbBuild,
+      image: dynamodbImage,
+      // -sharedDb: one database for every access key and region, so the AWS
+      // CLI on the host sees the same table as Vault.
+      command: [
+        "-jar",
+        "DynamoDBLocal.jar",
+        "-sharedDb",
+        "-port",
+        String(config.dynamodb.port),
+        "-cors",
+        config.dynamodb.cors,
+        ...storageArgs,
+      ],
+      environment: {
+        DYNAMODB_PORT: String(config.dynamodb.port),
+        DYNAMODB_CORS: config.dynamodb.cors,
+        ...awsEnvironment(config),
+      },
+      ports: [`127.0.0.1:${config.dynamodb.hostPort}:${config.dynamodb.port}`],
+      ...(config.dynamodb.inMemory
+        ? {}
+        : { volumes: [`${DYNAMODB_DATA_VOLUME}:${DYNAMODB_DATA_DIR}`] }),
+      healthcheck: {
+        test: [
+          "CMD-SHELL",
+          'aws dynamodb list-tables --endpoint-url "http://127.0.0.1:$${DYNAMODB_PORT}" >/dev/null || exit 1',
+        ],
+        interval: "2s",
+        timeout: "10s",
+        retries: 30,
+        start_period: "5s",
+      },
+      labels: labels(config, "dynamodb"),
+    },
+    [TABLE_SERVICE]: {
+      build: dynamodbBuild,
+      image: dynamodbImage,
+      entrypoint: ["/bin/sh", "-ec"],
+      command: [CREATE_TABLE_SCRIPT],
+      environment: {
+        DYNAMODB_HOST: DYNAMODB_SERVICE,
+        DYNAMODB_PORT: String(config.dynamodb.port),
+        VAULT_TABLE: config.storage.table,
+        BILLING_MODE: config.storage.billing_mode,
+        READ_CAPACITY: String(config.storage.read_capacity),
+        WRITE_CAPACITY: String(config.storage.write_capacity),
+        ...awsEnvironment(config),
+      },
+      depends_on: { [DYNAMODB_SERVICE]: { condition: "service_healthy" } },
+      labels: labels(config, "dynamodb-table"),
+    },
+  };
+
+  // One object each, shared by every node: the YAML shows them once, as
+  // anchors, and every node as an alias of them.
+  const vaultBuild = {
+    context: paths.certsDir,
+    dockerfile: paths.vaultDockerfile,
+    args: { BASE_IMAGE: config.vault.image },
+  };
+  // "The server answers", sealed or not: `vault status` exits 0 unsealed,
+  // 2 sealed, 1 on error. Demanding "unsealed" here would deadlock
+  // `up --wait`, since unsealing happens after it returns.
+  const vaultHealthcheck = {
+    test: ["CMD-SHELL", "vault status >/dev/null 2>&1; [ $$? -ne 1 ]"],
+    interval: "2s",
+    timeout: "5s",
+    retries: 30,
+    start_period: "5s",
+  };
+  const vaultDependsOn = {
+    [DYNAMODB_SERVICE]: { condition: "service_healthy" },
+    [TABLE_SERVICE]: { condition: "service_completed_successfully" },
+  };
+  for (let index = 1; index <= config.nodes; index++) {
+    const name = vaultServiceName(index);
+    services[name] = {
+      build: vaultBuild,
+      image: vaultImage,
+      hostname: name,
+      command: ["server"],
+      environment: {
+        VAULT_LOCAL_CONFIG: "(alias)",
+        // Other nodes and clients inside the network reach this node by its
+        // service name; cluster traffic is always TLS, hence https.
+        VAULT_API_ADDR: `http://${name}:${VAULT_API_PORT}`,
+        VAULT_CLUSTER_ADDR: `https://${name}:${VAULT_CLUSTER_PORT}`,
+        // For `vault` commands run inside the container (healthcheck, exec).
+        VAULT_ADDR: `http://127.0.0.1:${VAULT_API_PORT}`,
+        ...(config.vault.mlock ? {} : { SKIP_SETCAP: "true" }),
+      },
+      ...(config.vault.mlock ? { cap_add: ["IPC_LOCK"] } : {}),
+      ports: [`127.0.0.1:${config.vault.hostPort + index - 1}:${VAULT_API_PORT}`],
+      healthcheck: vaultHealthcheck,
+      depends_on: vaultDependsOn,
+      labels: labels(config, "vault", { [LABEL_NODE]: String(index) }),
+    };
+  }
+
+  return {
+    name: config.project,
+    "x-vault-server-config": vaultServerConfig(config, input.vaultServerTemplate),
+    services,
+    ...(config.dynamodb.inMemory
+      ? {}
+      : {
+          volumes: {
+            [DYNAMODB_DATA_VOLUME]: { labels: labels(config, "dynamodb-data") },
+          },
+        }),
+  };
+}
+
+export const GENERATED_HEADER = [
+  "Generated by vault-ha from its configuration (defaults, vault-ha.config.yaml,",
+  "VAULT_HA_* variables and flags). Do not edit: regenerate with `npx vault-ha render`",
+  "(in the vault-ha repository: `npm run render`). The Vault server configuration",
+  "below comes from templates/vault-server.hcl; `vault-ha config` shows every value.",
+].join("\n");
+
+/** Renders the Compose file as YAML text. Pure: same input, same bytes. */
+export function renderCompose(input: RenderInput): string {
+  const doc = new Document(composeModel(input), { aliasDuplicateObjects: false });
+  doc.commentBefore = ` ${GENERATED_HEADER.replaceAll("\n", "\n ")}`;
+  const shared = doc.get("x-vault-server-config", true) as Scalar;
+  shared.anchor = "vault-server-config";
+  shared.type = "BLOCK_LITERAL";
+  shared.commentBefore =
+    " The Vault server configuration every node loads (the official image's\n entrypoint writes VAULT_LOCAL_CONFIG to /vault/config/local.json).";
+  // Repeated blocks become aliases of the first occurrence, with names a
+  // reader can follow.
+  const share = (from: string, to: string, key: string, anchor: string) => {
+    const source = doc.getIn(["services", from, key], true) as YAMLMap;
+    doc.setIn(["services", to, key], doc.createAlias(source, anchor));
+  };
+  share(DYNAMODB_SERVICE, TABLE_SERVICE, "build", "dynamodb-build");
+  for (let index = 2; index <= input.config.nodes; index++) {
+    share(vaultServiceName(1), vaultServiceName(index), "build", "vault-build");
+    share(vaultServiceName(1), vaultServiceName(index), "healthcheck", "vault-healthcheck");
+    share(vaultServiceName(1), vaultServiceName(index), "depends_on", "vault-depends-on");
+  }
+  for (let index = 1; index <= input.config.nodes; index++) {
+    doc.setIn(
+      ["services", vaultServiceName(index), "environment", "VAULT_LOCAL_CONFIG"],
+      doc.createAlias(shared),
+    );
+  }
+  return doc.toString({ lineWidth: 0 });
+}
