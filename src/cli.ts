@@ -164,6 +164,119 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
       await configCommand(contextFor(options), options);
     });
 
+  const clusterCommand = (name: string, description: string, exampleLines: string[]) =>
+    withConfigFlags(
+      program
+        .command(name)
+        .description(description)
+        .option("--file <path>", "the Compose file to write and use", "compose.generated.yml")
+        .option("--certs <dir>", "folder of extra root certificates (default ./certs if present)")
+        .option("--json", "print the result as JSON"),
+    ).addHelpText("after", examples(exampleLines));
+
+  clusterCommand(
+    "up",
+    "Start the cluster, initialise Vault if needed, unseal every node (idempotent)",
+    [
+      "vault-ha up",
+      "vault-ha up --nodes 5 --project demo",
+      "vault-ha up --json            # machine-readable summary, no secrets",
+      "vault-ha up --json --show-secrets",
+    ],
+  )
+    .option("--show-secrets", "also print the root token and unseal keys")
+    .action(async (options) => {
+      const { upCommand } = await import("./commands/up.js");
+      await upCommand(contextFor(options), options);
+    });
+
+  clusterCommand("status", "Show each node's container, seal state and HA mode, and DynamoDB's", [
+    "vault-ha status",
+    "vault-ha status --json | jq '.nodes[] | {name, mode}'",
+    "vault-ha status --watch --interval 0.5",
+  ])
+    .option("-w, --watch", "keep polling and reprint on change")
+    .option("--interval <seconds>", "poll interval with --watch", "1")
+    .action(async (options) => {
+      const { statusCommand } = await import("./commands/status.js");
+      await statusCommand(contextFor(options), options);
+    });
+
+  clusterCommand("unseal", "Unseal sealed nodes with the stored keys (all, or the named ones)", [
+    "vault-ha unseal",
+    "vault-ha unseal vault-2",
+  ])
+    .argument("[nodes...]", "node names, e.g. vault-2")
+    .action(async (nodes: string[], options) => {
+      const { unsealCommand } = await import("./commands/node-actions.js");
+      await unsealCommand(contextFor(options), nodes, options);
+    });
+
+  clusterCommand("seal", "Seal nodes (all, or the named ones)", [
+    "vault-ha seal vault-1",
+    "vault-ha seal",
+  ])
+    .argument("[nodes...]", "node names, e.g. vault-1")
+    .action(async (nodes: string[], options) => {
+      const { sealCommand } = await import("./commands/node-actions.js");
+      await sealCommand(contextFor(options), nodes, options);
+    });
+
+  clusterCommand(
+    "step-down",
+    "Make the active node give up the HA lock; report which node took over and how fast",
+    ["vault-ha step-down", "vault-ha step-down --json"],
+  ).action(async (options) => {
+    const { stepDownCommand } = await import("./commands/node-actions.js");
+    await stepDownCommand(contextFor(options), options);
+  });
+
+  clusterCommand("env", "Print VAULT_ADDR, VAULT_TOKEN and AWS settings for DynamoDB Local", [
+    'eval "$(vault-ha env)"',
+    "vault-ha env --format dotenv > .env",
+    'vault-ha env --format github >> "$GITHUB_ENV"',
+  ])
+    .option("--format <format>", "sh, dotenv, json or github", "sh")
+    .action(async (options) => {
+      const { envCommand } = await import("./commands/env.js");
+      await envCommand(contextFor(options), options);
+    });
+
+  clusterCommand("logs", "Show the logs of every service, or of one", [
+    "vault-ha logs",
+    "vault-ha logs vault-1 -f",
+    "vault-ha logs dynamodb --tail 50",
+  ])
+    .argument("[service]", "dynamodb, dynamodb-table or vault-N")
+    .option("-f, --follow", "keep following")
+    .option("--tail <lines>", "only the last lines of each service")
+    .action(async (service: string | undefined, options) => {
+      const { logsCommand } = await import("./commands/teardown.js");
+      await logsCommand(contextFor(options), service, options);
+    });
+
+  clusterCommand("down", "Stop and remove containers and network; keep the data volume and keys", [
+    "vault-ha down",
+    "vault-ha down && vault-ha up   # the same cluster, same data",
+  ]).action(async (options) => {
+    const { downCommand } = await import("./commands/teardown.js");
+    await downCommand(contextFor(options), options);
+  });
+
+  clusterCommand(
+    "reset",
+    "Remove containers, this project's labelled DynamoDB volume and its keys, so the next up starts clean",
+    [
+      "vault-ha reset            # lists what goes, asks first",
+      "vault-ha reset --yes      # scripts and CI",
+    ],
+  )
+    .option("-y, --yes", "do not ask for confirmation")
+    .action(async (options) => {
+      const { resetCommand } = await import("./commands/teardown.js");
+      await resetCommand(contextFor(options), options);
+    });
+
   return program;
 }
 

@@ -1,4 +1,4 @@
-import { Document, type Scalar, type YAMLMap } from "yaml";
+import { Document, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
 import type { Config } from "./config-schema.js";
 import { fillTemplate } from "./fill-template.js";
 import { LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, type Role } from "./labels.js";
@@ -182,6 +182,7 @@ export function composeModel(input: RenderInput) {
     retries: 30,
     start_period: "5s",
   };
+  const vaultTmpfs = ["/vault/file", "/vault/logs"];
   const vaultDependsOn = {
     [DYNAMODB_SERVICE]: { condition: "service_healthy" },
     [TABLE_SERVICE]: { condition: "service_completed_successfully" },
@@ -204,6 +205,10 @@ export function composeModel(input: RenderInput) {
         ...(config.vault.mlock ? {} : { SKIP_SETCAP: "true" }),
       },
       ...(config.vault.mlock ? { cap_add: ["IPC_LOCK"] } : {}),
+      // The image declares these as volumes; with DynamoDB storage nothing
+      // lives there, and tmpfs keeps Docker from leaving an anonymous volume
+      // behind for every container ever created.
+      tmpfs: vaultTmpfs,
       ports: [`127.0.0.1:${config.vault.hostPort + index - 1}:${VAULT_API_PORT}`],
       healthcheck: vaultHealthcheck,
       depends_on: vaultDependsOn,
@@ -244,7 +249,7 @@ export function renderCompose(input: RenderInput): string {
   // Repeated blocks become aliases of the first occurrence, with names a
   // reader can follow.
   const share = (from: string, to: string, key: string, anchor: string) => {
-    const source = doc.getIn(["services", from, key], true) as YAMLMap;
+    const source = doc.getIn(["services", from, key], true) as YAMLMap | YAMLSeq;
     doc.setIn(["services", to, key], doc.createAlias(source, anchor));
   };
   share(DYNAMODB_SERVICE, TABLE_SERVICE, "build", "dynamodb-build");
@@ -252,6 +257,7 @@ export function renderCompose(input: RenderInput): string {
     share(vaultServiceName(1), vaultServiceName(index), "build", "vault-build");
     share(vaultServiceName(1), vaultServiceName(index), "healthcheck", "vault-healthcheck");
     share(vaultServiceName(1), vaultServiceName(index), "depends_on", "vault-depends-on");
+    share(vaultServiceName(1), vaultServiceName(index), "tmpfs", "vault-tmpfs");
   }
   for (let index = 1; index <= input.config.nodes; index++) {
     doc.setIn(

@@ -1,0 +1,25 @@
+import type { CommandContext } from "../cli-context.js";
+import type { ClusterService } from "../services/cluster.js";
+import { createProgress } from "../ui/progress.js";
+
+export interface ClusterCommandOptions {
+  readonly file?: string;
+  readonly certs?: string;
+  readonly json?: boolean;
+}
+
+/** Loads configuration and wires the cluster service for one command. */
+export async function openCluster(
+  context: CommandContext,
+  options: ClusterCommandOptions,
+): Promise<ClusterService> {
+  const { config } = await context.loadConfig();
+  const { createCluster } = await import("../services/create-cluster.js");
+  return createCluster(config, {
+    cwd: context.cwd,
+    env: context.env,
+    composeFile: options.file,
+    certsDir: options.certs,
+    progress: createProgress(process.stderr),
+  });
+}

@@ -1,0 +1,71 @@
+import type { CommandContext } from "../cli-context.js";
+import type { ClusterStatus } from "../core/cluster-status.js";
+import { ClusterNotHealthyError } from "../core/errors.js";
+import { sleep } from "../services/wait.js";
+import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
+
+export interface StatusOptions extends ClusterCommandOptions {
+  readonly watch?: boolean;
+  readonly interval?: string;
+}
+
+export function formatStatus(status: ClusterStatus): string[] {
+  const lines = [
+    `project ${status.project}: ${status.summary}${status.active ? ` (${status.active} active)` : ""}`,
+  ];
+  lines.push(
+    `  ${"NODE".padEnd(8)} ${"URL".padEnd(24)} ${"CONTAINER".padEnd(10)} ${"MODE".padEnd(14)} ${"VERSION".padEnd(8)} LATENCY`,
+  );
+  for (const node of status.nodes) {
+    lines.push(
+      `  ${node.name.padEnd(8)} ${(node.url ?? "-").padEnd(24)} ${node.container.padEnd(10)} ${node.mode.padEnd(14)} ${(node.version ?? "-").padEnd(8)} ${node.latencyMs === undefined ? "-" : `${node.latencyMs} ms`}${node.error ? `  ${node.error}` : ""}`,
+    );
+  }
+  const { dynamodb } = status;
+  lines.push(
+    `  dynamodb ${(dynamodb.endpoint ?? "-").padEnd(24)} ${dynamodb.container.padEnd(10)} ${dynamodb.healthy ? "healthy" : "not healthy"}, table ${dynamodb.table} ${dynamodb.tableStatus ?? "-"}, ${dynamodb.itemCount ?? "?"} items${dynamodb.lock ? `, HA lock expires ${dynamodb.lock.expiresAt}` : ""}`,
+  );
+  return lines;
+}
+
+export async function statusCommand(context: CommandContext, options: StatusOptions) {
+  const cluster = await openCluster(context, options);
+  await cluster.checkDocker();
+  const intervalMs = Math.max(200, Number(options.interval ?? "1") * 1000);
+  let previous = "";
+  for (;;) {
+    const status = await cluster.snapshot();
+    if (options.json) {
+      const text = JSON.stringify(status);
+      // Watching: one JSON document per line, printed when something changed.
+      if (!options.watch) context.output.json(status);
+      else {
+        const comparable = JSON.stringify({
+          ...status,
+          takenAt: undefined,
+          nodes: status.nodes.map((node) => ({ ...node, latencyMs: undefined })),
+        });
+        if (comparable !== previous) context.output.info(text);
+        previous = comparable;
+      }
+    } else {
+      const lines = formatStatus(status);
+      if (options.watch && context.output.interactive) process.stdout.write("\x1b[2J\x1b[H");
+      const comparable = lines.join("\n").replace(/\d+ ms/g, "");
+      if (!options.watch || context.output.interactive || comparable !== previous) {
+        for (const line of lines) context.output.info(line);
+        if (options.watch && !context.output.interactive) context.output.info("");
+      }
+      previous = comparable;
+    }
+    if (!options.watch) {
+      if (status.summary !== "healthy") {
+        throw new ClusterNotHealthyError(
+          `cluster ${status.project} is ${status.summary}; run vault-ha up to start or heal it`,
+        );
+      }
+      return;
+    }
+    await sleep(intervalMs);
+  }
+}

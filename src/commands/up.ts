@@ -1,0 +1,54 @@
+import path from "node:path";
+import type { CommandContext } from "../cli-context.js";
+import type { ClusterStatus } from "../core/cluster-status.js";
+import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
+
+export interface UpOptions extends ClusterCommandOptions {
+  readonly showSecrets?: boolean;
+}
+
+export function nodeTable(status: ClusterStatus): string[] {
+  return status.nodes.map(
+    (node) =>
+      `  ${node.name.padEnd(8)} ${(node.url ?? "-").padEnd(24)} ${node.mode}${node.name === status.active ? "  ◀ active" : ""}`,
+  );
+}
+
+export async function upCommand(context: CommandContext, options: UpOptions) {
+  const cluster = await openCluster(context, options);
+  const result = await cluster.up();
+  const { status } = result;
+  const active = status.nodes.find((node) => node.name === status.active);
+  const keys = options.showSecrets ? await cluster.requireKeys() : undefined;
+  if (options.json) {
+    context.output.json({
+      project: status.project,
+      changed: result.changed,
+      initialized: result.initialized,
+      unsealed: result.unsealed,
+      nodes: status.nodes.map(({ name, url, mode }) => ({ name, url, mode })),
+      activeUrl: active?.url,
+      dynamodbEndpoint: status.dynamodb.endpoint,
+      composeFile: result.composeFile,
+      keysFile: result.keysFile,
+      ...(keys ? { rootToken: keys.rootToken, unsealKeys: keys.keys } : {}),
+    });
+    return;
+  }
+  const { output } = context;
+  output.info(
+    result.changed
+      ? `cluster ${status.project} is up: ${status.nodes.length} node${status.nodes.length === 1 ? "" : "s"}, ${status.active} active${result.initialized ? " (newly initialised)" : ""}${result.unsealed.length > 0 ? `, unsealed ${result.unsealed.join(", ")}` : ""}`
+      : `cluster ${status.project} is already up and unsealed; nothing to do`,
+  );
+  for (const line of nodeTable(status)) output.info(line);
+  output.info(`  dynamodb ${status.dynamodb.endpoint ?? "-"}  (table ${status.dynamodb.table})`);
+  output.info(`  keys and root token: ${result.keysFile} (owner-only)`);
+  if (keys) {
+    output.info(`  root token: ${keys.rootToken}`);
+    keys.keys.forEach((key, index) => output.info(`  unseal key ${index + 1}: ${key}`));
+  }
+  output.hint(
+    `use it: eval "$(vault-ha env)"   ·   status: vault-ha status   ·   compose file: ${path.relative(context.cwd, result.composeFile)}`,
+  );
+}

@@ -1,0 +1,535 @@
+import { createServer } from "node:net";
+import path from "node:path";
+import type { ComposeCli, ComposeTarget } from "../adapters/compose/compose-cli.js";
+import type { ContainerInfo, DockerEngine } from "../adapters/docker/docker-engine.js";
+import type { DynamoDbTable, DynamoDbTarget } from "../adapters/dynamodb/dynamodb-table.js";
+import { acquireLock, type KeyStore, type StoredKeys } from "../adapters/fs/key-store.js";
+import type { VaultNodeClient } from "../adapters/vault/vault-node-client.js";
+import {
+  type ClusterStatus,
+  clusterStatus,
+  type DynamoDbStatus,
+  type NodeStatus,
+  nodeStatus,
+  type VaultProbe,
+} from "../core/cluster-status.js";
+import type { Config } from "../core/config-schema.js";
+import { ClusterNotHealthyError, ConflictError, UsageError } from "../core/errors.js";
+import { LABEL_PROJECT, LABEL_ROLE } from "../core/labels.js";
+import { planUp } from "../core/plan-up.js";
+import { DYNAMODB_SERVICE, VAULT_API_PORT, vaultServiceName } from "../core/render-compose.js";
+import type { Progress } from "../ui/progress.js";
+import { writeComposeFile } from "./compose-file.js";
+import { sleep, waitFor } from "./wait.js";
+
+/** Everything the cluster service touches, passed in so tests can swap parts. */
+export interface ClusterDeps {
+  readonly docker: DockerEngine;
+  readonly compose: ComposeCli;
+  readonly vault: (url: string) => VaultNodeClient;
+  readonly dynamodb: (target: DynamoDbTarget) => DynamoDbTable;
+  readonly keys: KeyStore;
+  readonly progress: Progress;
+  /** Where the Compose file is written (compose.generated.yml by default). */
+  readonly composeFile: string;
+  readonly certsDir?: string | undefined;
+}
+
+export interface UpResult {
+  /** False when the cluster was already running, unsealed and healthy. */
+  readonly changed: boolean;
+  readonly initialized: boolean;
+  readonly unsealed: readonly string[];
+  readonly status: ClusterStatus;
+  readonly composeFile: string;
+  readonly keysFile: string;
+}
+
+export interface StepDownResult {
+  readonly from: string;
+  readonly to: string;
+  readonly elapsedMs: number;
+}
+
+const HOST = "127.0.0.1";
+const hostUrl = (port: number) => `http://${HOST}:${port}`;
+
+export class ClusterService {
+  constructor(
+    readonly config: Config,
+    private readonly deps: ClusterDeps,
+  ) {}
+
+  get target(): ComposeTarget {
+    return { file: this.deps.composeFile, project: this.config.project };
+  }
+
+  get keysFile(): string {
+    return this.deps.keys.keysFile;
+  }
+
+  private nodeNames(): string[] {
+    return Array.from({ length: this.config.nodes }, (_, index) => vaultServiceName(index + 1));
+  }
+
+  private urlFor(index: number, container: ContainerInfo | undefined): string {
+    const published = container?.publishedPorts.get(VAULT_API_PORT);
+    return hostUrl(published ?? this.config.vault.hostPort + index - 1);
+  }
+
+  dynamodbEndpoint(container?: ContainerInfo): string {
+    const published = container?.publishedPorts.get(this.config.dynamodb.port);
+    return hostUrl(published ?? this.config.dynamodb.hostPort);
+  }
+
+  private async probe(url: string): Promise<VaultProbe> {
+    const started = performance.now();
+    try {
+      const health = await this.deps.vault(url).health();
+      return { reachable: true, ...health, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      return {
+        reachable: false,
+        error: (error as Error).message,
+        latencyMs: Math.round(performance.now() - started),
+      };
+    }
+  }
+
+  private async dynamodbStatus(container: ContainerInfo | undefined): Promise<DynamoDbStatus> {
+    const endpoint = this.dynamodbEndpoint(container);
+    const base = {
+      container: container?.state ?? "missing",
+      healthy: container?.health === "healthy",
+      table: this.config.storage.table,
+      endpoint: container ? endpoint : undefined,
+    };
+    if (container?.state !== "running") {
+      return {
+        ...base,
+        tableStatus: undefined,
+        itemCount: undefined,
+        lock: undefined,
+        error: undefined,
+      };
+    }
+    const table = this.deps.dynamodb(this.dynamodbTarget(endpoint));
+    try {
+      const [info, lock] = await Promise.all([
+        table.describe(),
+        table.haLock().catch(() => undefined),
+      ]);
+      return {
+        ...base,
+        tableStatus: info.status,
+        itemCount: info.itemCount,
+        lock: lock && { identity: lock.identity, expiresAt: lock.expiresAt.toISOString() },
+        error: undefined,
+      };
+    } catch (error) {
+      return {
+        ...base,
+        tableStatus: undefined,
+        itemCount: undefined,
+        lock: undefined,
+        error: (error as Error).message,
+      };
+    } finally {
+      table.close();
+    }
+  }
+
+  dynamodbTarget(endpoint: string): DynamoDbTarget {
+    return {
+      endpoint,
+      table: this.config.storage.table,
+      region: this.config.storage.region,
+      accessKeyId: this.config.storage.access_key,
+      secretAccessKey: this.config.storage.secret_key,
+    };
+  }
+
+  /** One snapshot: containers, every node's health and DynamoDB, polled concurrently. */
+  async snapshot(): Promise<ClusterStatus> {
+    const containers = await this.deps.docker.listProjectContainers(this.config.project);
+    const byService = new Map(containers.map((container) => [container.service, container]));
+    const nodes = this.nodeNames().map(async (name, offset): Promise<NodeStatus> => {
+      const index = offset + 1;
+      const container = byService.get(name);
+      const url = this.urlFor(index, container);
+      const probe = container?.state === "running" ? await this.probe(url) : undefined;
+      return nodeStatus({ name, index, url, container, probe });
+    });
+    const [nodeStatuses, dynamodb] = await Promise.all([
+      Promise.all(nodes),
+      this.dynamodbStatus(byService.get(DYNAMODB_SERVICE)),
+    ]);
+    return clusterStatus(this.config.project, new Date(), nodeStatuses, dynamodb);
+  }
+
+  /** Docker answers and Compose v2 is there; throws DockerUnavailableError otherwise. */
+  async checkDocker(): Promise<void> {
+    await this.deps.docker.ping();
+    await this.deps.compose.version();
+  }
+
+  /** Host ports are free, or held by this project's own containers. */
+  async checkPorts(): Promise<void> {
+    const wanted: [number, string][] = [
+      [this.config.dynamodb.hostPort, DYNAMODB_SERVICE],
+      ...this.nodeNames().map((name, offset): [number, string] => [
+        this.config.vault.hostPort + offset,
+        name,
+      ]),
+    ];
+    const problems: string[] = [];
+    await Promise.all(
+      wanted.map(async ([port, service]) => {
+        const holders = await this.deps.docker.containersPublishing(port);
+        const foreign = holders.filter(
+          (holder) => holder.labels["com.docker.compose.project"] !== this.config.project,
+        );
+        if (foreign.length > 0) {
+          problems.push(
+            `host port ${port} (for ${service}) is published by container ${foreign[0]?.name}`,
+          );
+          return;
+        }
+        if (holders.length === 0 && !(await portIsFree(port))) {
+          problems.push(`host port ${port} (for ${service}) is in use by another process`);
+        }
+      }),
+    );
+    if (problems.length > 0) {
+      problems.sort();
+      throw new ConflictError(
+        `${problems[0]}; free it, or pick other ports (--vault-port 18200 --dynamodb-port 18000)`,
+        problems.slice(1),
+      );
+    }
+  }
+
+  /** From nothing (or anything) to one active node and every node unsealed. */
+  async up(options: { waitBudgetMs?: number } = {}): Promise<UpResult> {
+    const budget = options.waitBudgetMs ?? 120_000;
+    const { progress } = this.deps;
+    await this.checkDocker();
+    // Preflight before anything is created, not even the state folder.
+    const first = await this.snapshot();
+    if (!first.nodes.every((node) => node.container === "running")) await this.checkPorts();
+    const lock = await acquireLock(path.join(this.deps.keys.dir, "up.lock"));
+    if ("heldBy" in lock) {
+      throw new ConflictError(
+        `another vault-ha up for project ${this.config.project} is running (process ${lock.heldBy}); wait for it to finish, or use --project for a second cluster`,
+      );
+    }
+    try {
+      const before = await this.snapshot();
+      const written = await writeComposeFile(
+        this.config,
+        this.deps.composeFile,
+        this.deps.certsDir,
+      );
+      const keysBefore = await this.deps.keys.load();
+      if (
+        !written.changed &&
+        before.summary === "healthy" &&
+        before.dynamodb.healthy &&
+        keysBefore !== undefined
+      ) {
+        return {
+          changed: false,
+          initialized: false,
+          unsealed: [],
+          status: before,
+          composeFile: written.file,
+          keysFile: this.keysFile,
+        };
+      }
+      const startPlan = planUp(before, {
+        keysStored: keysBefore !== undefined,
+        composeFileChanged: written.changed,
+      });
+      if (startPlan.start) {
+        await progress.run(
+          `starting DynamoDB Local and ${this.config.nodes} Vault node${this.config.nodes === 1 ? "" : "s"} (docker compose up --build --wait)`,
+          () =>
+            this.deps.compose.up(this.target, {
+              build: true,
+              waitTimeoutSeconds: Math.ceil(budget / 1000),
+            }),
+        );
+      }
+      let status = await progress.run("waiting for every Vault node to answer", () =>
+        waitFor("every Vault node to answer on its host port", budget, async () => {
+          const current = await this.snapshot();
+          const down = current.nodes.filter((node) => node.mode === "down");
+          return down.length === 0
+            ? { done: true, value: current }
+            : {
+                done: false,
+                last: down.map((node) => `${node.name} ${node.error ?? node.container}`).join(", "),
+              };
+        }),
+      );
+
+      let keys = await this.deps.keys.load();
+      const plan = planUp(status, { keysStored: keys !== undefined, composeFileChanged: false });
+      if (plan.keysMissing) {
+        throw new ConflictError(
+          `the cluster is initialised but its keys are not in ${this.keysFile}; restore that file, or run vault-ha reset to start a fresh cluster (this deletes its data)`,
+        );
+      }
+      let initialized = false;
+      if (plan.initialize) {
+        if (plan.staleKeys) {
+          await this.deps.keys.setAside();
+          progress.note(
+            `the cluster's data is new; kept the old keys as ${path.basename(this.keysFile)}.old`,
+          );
+        }
+        keys = await progress.run(
+          `initialising Vault (${this.config.init.keyShares} key shares, threshold ${this.config.init.keyThreshold})`,
+          () => this.initialize(status),
+        );
+        initialized = true;
+        status = await this.snapshot();
+      }
+      if (!keys)
+        throw new ClusterNotHealthyError("no keys after initialisation; run vault-ha up again");
+      const sealed = status.nodes.filter((node) => node.mode === "sealed").map((node) => node.name);
+      if (sealed.length > 0) {
+        await progress.run(`unsealing ${sealed.join(", ")}`, () => this.unsealNodes(sealed, keys));
+      }
+      status = await progress.run("waiting for one active node", () => this.waitForActive(budget));
+      return {
+        changed: true,
+        initialized,
+        unsealed: sealed,
+        status,
+        composeFile: written.file,
+        keysFile: this.keysFile,
+      };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async initialize(status: ClusterStatus): Promise<StoredKeys> {
+    const first = status.nodes.find((node) => node.mode === "uninitialized");
+    if (!first?.url)
+      throw new ClusterNotHealthyError("no uninitialised node answers; run vault-ha status");
+    // The folder must be writable before Vault hands out the only copy of the keys.
+    await this.deps.keys.ensureWritable();
+    const result = await this.deps
+      .vault(first.url)
+      .init(this.config.init.keyShares, this.config.init.keyThreshold);
+    const keys: StoredKeys = {
+      keys: result.keys,
+      keysBase64: result.keysBase64,
+      rootToken: result.rootToken,
+      keyShares: this.config.init.keyShares,
+      keyThreshold: this.config.init.keyThreshold,
+      initializedAt: new Date().toISOString(),
+    };
+    await this.deps.keys.save(keys);
+    return keys;
+  }
+
+  /** Unseals the named nodes in parallel, each with `threshold` stored keys. */
+  async unsealNodes(names: readonly string[], keys: StoredKeys): Promise<void> {
+    const status = await this.snapshot();
+    await Promise.all(
+      names.map(async (name) => {
+        const node = status.nodes.find((candidate) => candidate.name === name);
+        if (!node?.url)
+          throw new UsageError(`no node named ${name}; nodes are ${this.nodeNames().join(", ")}`);
+        const client = this.deps.vault(node.url);
+        for (const key of keys.keys.slice(0, keys.keyThreshold)) {
+          const result = await client.unseal(key);
+          if (!result.sealed) return;
+        }
+        const after = await client.health();
+        if (after.sealed) {
+          throw new ClusterNotHealthyError(
+            `${name} is still sealed after ${keys.keyThreshold} keys; the stored keys in ${this.keysFile} may belong to another cluster (vault-ha reset starts fresh)`,
+          );
+        }
+      }),
+    );
+  }
+
+  async waitForActive(budgetMs = 60_000): Promise<ClusterStatus> {
+    return waitFor(
+      "exactly one active node with every other node a standby",
+      budgetMs,
+      async () => {
+        const current = await this.snapshot();
+        return current.summary === "healthy"
+          ? { done: true, value: current }
+          : {
+              done: false,
+              last: current.nodes.map((node) => `${node.name} ${node.mode}`).join(", "),
+            };
+      },
+      250,
+    );
+  }
+
+  async requireKeys(): Promise<StoredKeys> {
+    const keys = await this.deps.keys.load();
+    if (!keys) {
+      throw new ConflictError(
+        `no keys stored for project ${this.config.project} (${this.keysFile}); run vault-ha up first`,
+      );
+    }
+    return keys;
+  }
+
+  nodeByName(status: ClusterStatus, name: string): NodeStatus {
+    const node = status.nodes.find((candidate) => candidate.name === name);
+    if (!node)
+      throw new UsageError(`no node named ${name}; nodes are ${this.nodeNames().join(", ")}`);
+    return node;
+  }
+
+  /** The active node gives up the HA lock; reports who took over and when. */
+  async stepDown(budgetMs = 60_000): Promise<StepDownResult> {
+    const keys = await this.requireKeys();
+    const before = await this.snapshot();
+    const active = before.nodes.find((node) => node.mode === "active");
+    if (!active?.url) {
+      throw new ClusterNotHealthyError(
+        `no node is active (${before.nodes.map((node) => `${node.name} ${node.mode}`).join(", ")}); run vault-ha up`,
+      );
+    }
+    const started = performance.now();
+    await this.deps.vault(active.url).stepDown(keys.rootToken);
+    const after = await waitFor(
+      `a node other than ${active.name} to become active`,
+      budgetMs,
+      async () => {
+        const current = await this.snapshot();
+        const next = current.nodes.find(
+          (node) => node.mode === "active" && node.name !== active.name,
+        );
+        return next
+          ? { done: true, value: next.name }
+          : {
+              done: false,
+              last: current.nodes.map((node) => `${node.name} ${node.mode}`).join(", "),
+            };
+      },
+      100,
+    );
+    return { from: active.name, to: after, elapsedMs: Math.round(performance.now() - started) };
+  }
+
+  /**
+   * Seals nodes. Only the active node can be sealed through the API (a
+   * standby answers 500); a standby's container is restarted instead, and
+   * comes back sealed.
+   */
+  async seal(
+    names: readonly string[] | undefined,
+  ): Promise<{ name: string; how: "api" | "restart" }[]> {
+    const keys = await this.requireKeys();
+    const status = await this.snapshot();
+    const targets = (
+      names && names.length > 0 ? names.map((name) => this.nodeByName(status, name)) : status.nodes
+    ).filter((node) => node.mode === "active" || node.mode === "standby");
+    const containers = await this.deps.docker.listProjectContainers(this.config.project);
+    const done: { name: string; how: "api" | "restart" }[] = [];
+    // Standbys first: sealing the active node first would promote a standby.
+    for (const node of [...targets].sort(
+      (a, b) => (a.mode === "active" ? 1 : 0) - (b.mode === "active" ? 1 : 0),
+    )) {
+      const current =
+        node.mode === "active"
+          ? node
+          : (await this.snapshot()).nodes.find((n) => n.name === node.name);
+      if (current?.mode === "active" && current.url) {
+        await this.deps.vault(current.url).seal(keys.rootToken);
+        done.push({ name: node.name, how: "api" });
+      } else {
+        const container = containers.find((candidate) => candidate.service === node.name);
+        if (!container) continue;
+        await this.deps.docker.stopContainer(container.id, 10);
+        await this.deps.docker.startContainer(container.id);
+        done.push({ name: node.name, how: "restart" });
+      }
+    }
+    await waitFor(
+      `${done.map((entry) => entry.name).join(", ")} to report sealed`,
+      60_000,
+      async () => {
+        const current = await this.snapshot();
+        const pending = done.filter(
+          (entry) => current.nodes.find((node) => node.name === entry.name)?.mode !== "sealed",
+        );
+        return pending.length === 0
+          ? { done: true, value: undefined }
+          : { done: false, last: pending.map((entry) => entry.name).join(", ") };
+      },
+    );
+    return done;
+  }
+
+  async unseal(names: readonly string[] | undefined): Promise<string[]> {
+    const keys = await this.requireKeys();
+    const status = await this.snapshot();
+    const chosen =
+      names && names.length > 0 ? names.map((name) => this.nodeByName(status, name)) : status.nodes;
+    const down = chosen.filter((node) => node.mode === "down");
+    if (names && names.length > 0 && down.length > 0) {
+      throw new ClusterNotHealthyError(
+        `${down.map((node) => node.name).join(", ")} is down; run vault-ha up`,
+      );
+    }
+    const sealed = chosen.filter((node) => node.mode === "sealed").map((node) => node.name);
+    if (sealed.length > 0) await this.unsealNodes(sealed, keys);
+    return sealed;
+  }
+
+  /** Writes the Compose file if it is missing or stale; Compose commands need it. */
+  async ensureComposeFile(): Promise<void> {
+    await writeComposeFile(this.config, this.deps.composeFile, this.deps.certsDir);
+  }
+
+  /** Stops and removes containers and network; keeps the data volume and keys. */
+  async down(): Promise<void> {
+    await this.checkDocker();
+    await this.ensureComposeFile();
+    await this.deps.compose.down(this.target, { volumes: false });
+  }
+
+  /** Volumes `reset` would remove: exactly those labelled as this project's DynamoDB data. */
+  async resettableVolumes(): Promise<string[]> {
+    const volumes = await this.deps.docker.listVolumes({
+      [LABEL_PROJECT]: this.config.project,
+      [LABEL_ROLE]: "dynamodb-data",
+    });
+    return volumes.map((volume) => volume.name).sort();
+  }
+
+  /** `down`, then the labelled volumes and the state folder. */
+  async reset(): Promise<{ volumes: string[]; stateDir: string | undefined }> {
+    await this.down();
+    const volumes = await this.resettableVolumes();
+    for (const volume of volumes) await this.deps.docker.removeVolume(volume);
+    const hadState = await this.deps.keys.exists();
+    await this.deps.keys.remove();
+    return { volumes, stateDir: hadState ? this.deps.keys.dir : undefined };
+  }
+}
+
+/** True when nothing listens on the loopback port (what Docker will bind). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+export { sleep };

@@ -1,0 +1,28 @@
+import { ClusterNotHealthyError } from "../core/errors.js";
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls until `check` returns a value, within a named budget. The timeout
+ * message says what was awaited, for how long, and the last thing seen.
+ */
+export async function waitFor<T>(
+  what: string,
+  budgetMs: number,
+  check: () => Promise<{ done: true; value: T } | { done: false; last: string }>,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = performance.now() + budgetMs;
+  let last = "nothing yet";
+  for (;;) {
+    const result = await check();
+    if (result.done) return result.value;
+    last = result.last;
+    if (performance.now() >= deadline) {
+      throw new ClusterNotHealthyError(
+        `timed out after ${Math.round(budgetMs / 1000)} s waiting for ${what} (last seen: ${last}); see vault-ha status and vault-ha logs, then run vault-ha up again`,
+      );
+    }
+    await sleep(intervalMs);
+  }
+}

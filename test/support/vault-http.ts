@@ -1,0 +1,48 @@
+/** Vault's HTTP API called directly, so tests do not prove vault-ha with vault-ha. */
+export async function vaultRequest(
+  url: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}/v1/${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { "X-Vault-Token": options.token } : {}),
+      ...(options.body ? { "content-type": "application/json" } : {}),
+    },
+    body: options.body ? JSON.stringify(options.body) : undefined,
+    redirect: "manual",
+    signal: AbortSignal.timeout(5_000),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
+}
+
+export async function healthCode(url: string): Promise<number | "down"> {
+  try {
+    return (await vaultRequest(url, "GET", "sys/health")).status;
+  } catch {
+    return "down";
+  }
+}
+
+/** Polls until `check` is true, or fails with what it waited for. */
+export async function eventually<T>(
+  what: string,
+  budgetMs: number,
+  check: () => Promise<T | undefined | false>,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${budgetMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
