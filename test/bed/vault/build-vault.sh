@@ -3,6 +3,7 @@
 # (outside the repository) unless it is already there. Prints the path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${VAULT_VERSION:-}" ]; then set -a; . "$here/../versions.env"; set +a; fi
 : "${VAULT_VERSION:?}" "${VAULT_API_VERSION:?}" "${VAULT_SDK_VERSION:?}"
 cache=${VAULT_HA_TESTBED_CACHE:-/var/cache/vault-ha-testbed}/vault
 out=$cache/vault-$VAULT_VERSION

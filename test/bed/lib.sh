@@ -1,0 +1,33 @@
+# Shared helpers for the test bed scripts (sourced, not run).
+bed_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+set -a; . "$bed_dir/versions.env"; set +a
+BED_CACHE=${VAULT_HA_TESTBED_CACHE:-/var/cache/vault-ha-testbed}
+mkdir -p "$BED_CACHE"
+
+log() { printf 'testbed: %s\n' "$*" >&2; }
+die() { printf 'testbed: error: %s\n' "$*" >&2; exit 1; }
+
+# step NAME CMD...: runs a step and prints how long it took.
+step() {
+  local name=$1; shift
+  local started=$SECONDS
+  log "$name ..."
+  "$@"
+  log "$name: done in $((SECONDS - started)) s"
+}
+
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then apt-get update -qq >&2; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# The machine's own Debian mirror URI, never written into the repository.
+debian_mirror() {
+  local uri
+  uri=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | awk '{print $2}')
+  [ -n "$uri" ] || uri=$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $2}')
+  [ -n "$uri" ] || die "no Debian mirror found in the apt sources"
+  echo "$uri"
+}
