@@ -44,14 +44,21 @@ async function readConfigFile(file: string): Promise<ConfigLayer> {
       `${display}: cannot read the configuration file (${code ?? String(error)}); check the path given to --config or VAULT_HA_CONFIG`,
     );
   }
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = parseDocument(text);
   if (document.errors.length > 0) {
+    const lines = document.errors.map((error) => {
+      const position = error.linePos?.[0];
+      const message = (error.message.split("\n")[0] ?? "").replace(
+        / at line \d+, column \d+:?$/,
+        "",
+      );
+      return `${display}${position ? `:${position.line}:${position.col}` : ""}: not valid YAML: ${message}`;
+    });
     throw new UsageError(
-      `${display}: not valid YAML; fix the lines below`,
-      document.errors.map((error) => {
-        const line = error.linePos?.[0];
-        return `${display}${line ? `:${line.line}:${line.col}` : ""}: ${error.message.split("\n")[0]}`;
-      }),
+      lines.length === 1
+        ? (lines[0] as string)
+        : `${display} is not valid YAML; fix the lines below`,
+      lines.length === 1 ? [] : lines,
     );
   }
   const values = document.toJS() ?? {};
