@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { type CommandContext, consoleOutput, formatError } from "./cli-context.js";
@@ -60,6 +61,15 @@ function withConfigFlags(command: Command): Command {
 
 function flagAssignments(options: Record<string, unknown>): [string, string][] {
   const assignments: [string, string][] = [];
+  if (options.ephemeral === true) {
+    // First, so that explicit flags still win.
+    assignments.push(
+      ["project", `vha-${randomBytes(4).toString("hex")}`],
+      ["vault.hostPort", "0"],
+      ["dynamodb.hostPort", "0"],
+      ["dynamodb.inMemory", "true"],
+    );
+  }
   for (const { flag, key } of CONFIG_FLAGS) {
     const name = flag
       .slice(2)
@@ -185,6 +195,10 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     ],
   )
     .option("--show-secrets", "also print the root token and unseal keys")
+    .option(
+      "--ephemeral",
+      "a throwaway cluster: unique project name, in-memory DynamoDB, host ports chosen by Docker",
+    )
     .action(async (options) => {
       const { upCommand } = await import("./commands/up.js");
       await upCommand(contextFor(options), options);
@@ -200,6 +214,17 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     .action(async (options) => {
       const { statusCommand } = await import("./commands/status.js");
       await statusCommand(contextFor(options), options);
+    });
+
+  clusterCommand(
+    "wait",
+    "Block until exactly one node is active and every node is unsealed (exit 4 on timeout)",
+    ["vault-ha wait", "vault-ha wait --timeout 120 --project ci-vault"],
+  )
+    .option("--timeout <seconds>", "give up after this long", "60")
+    .action(async (options) => {
+      const { waitCommand } = await import("./commands/node-actions.js");
+      await waitCommand(contextFor(options), options);
     });
 
   clusterCommand("unseal", "Unseal sealed nodes with the stored keys (all, or the named ones)", [

@@ -6,6 +6,7 @@ export interface ClusterCommandOptions {
   readonly file?: string;
   readonly certs?: string;
   readonly json?: boolean;
+  readonly ephemeral?: boolean;
 }
 
 /** Loads configuration and wires the cluster service for one command. */
@@ -18,7 +19,9 @@ export async function openCluster(
   return createCluster(config, {
     cwd: context.cwd,
     env: context.env,
-    composeFile: options.file,
+    // "compose.generated.yml" is the flag's default; only an explicit other name counts.
+    composeFile: options.file === "compose.generated.yml" ? undefined : options.file,
+    ephemeral: options.ephemeral,
     certsDir: options.certs,
     progress: createProgress(process.stderr),
   });

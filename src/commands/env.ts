@@ -50,7 +50,7 @@ export async function envCommand(
     AWS_SECRET_ACCESS_KEY: storage.secret_key,
     AWS_REGION: storage.region,
     AWS_DEFAULT_REGION: storage.region,
-    AWS_ENDPOINT_URL_DYNAMODB: status.dynamodb.endpoint ?? cluster.dynamodbEndpoint(),
+    AWS_ENDPOINT_URL_DYNAMODB: status.dynamodb.endpoint ?? cluster.dynamodbEndpoint() ?? "",
   };
   context.output.info(formatEnv(variables, format));
 }

@@ -1,4 +1,5 @@
 import type { CommandContext } from "../cli-context.js";
+import { UsageError } from "../core/errors.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
 export async function unsealCommand(
@@ -47,5 +48,25 @@ export async function stepDownCommand(context: CommandContext, options: ClusterC
   else
     context.output.info(
       `${result.from} stepped down; ${result.to} is active after ${(result.elapsedMs / 1000).toFixed(1)} s`,
+    );
+}
+
+export async function waitCommand(
+  context: CommandContext,
+  options: ClusterCommandOptions & { timeout?: string },
+) {
+  const seconds = Number(options.timeout ?? "60");
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(
+      `--timeout ${options.timeout} is not a number of seconds; use e.g. --timeout 120`,
+    );
+  }
+  const cluster = await openCluster(context, options);
+  await cluster.checkDocker();
+  const status = await cluster.waitForActive(seconds * 1000);
+  if (options.json) context.output.json(status);
+  else
+    context.output.info(
+      `cluster ${status.project} is ready: ${status.active} active, ${status.nodes.length - 1} standby`,
     );
 }

@@ -48,6 +48,13 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
     output.info(`  root token: ${keys.rootToken}`);
     keys.keys.forEach((key, index) => output.info(`  unseal key ${index + 1}: ${key}`));
   }
+  if (
+    status.project.startsWith("vha-") &&
+    cluster.config.dynamodb.inMemory &&
+    cluster.config.vault.hostPort === 0
+  ) {
+    output.hint(`ephemeral: remove it with vault-ha reset --yes --project ${status.project}`);
+  }
   output.hint(
     `use it: eval "$(vault-ha env)"   ·   status: vault-ha status   ·   compose file: ${path.relative(context.cwd, result.composeFile)}`,
   );

@@ -6,6 +6,15 @@ export const MAX_NODES = 9;
 
 const port = z.number().int().min(1).max(65535).meta({ allowed: "a whole number from 1 to 65535" });
 
+// 0 lets Docker pick a free host port (ephemeral clusters); the real one is
+// read back from the container after start.
+const hostPort = z
+  .number()
+  .int()
+  .min(0)
+  .max(65535)
+  .meta({ allowed: "0 (Docker picks a free port) or a whole number from 1 to 65535" });
+
 // DynamoDB's own rule for table names, so a bad name fails here and not deep
 // inside Vault's start-up.
 const tableName = z
@@ -97,7 +106,7 @@ export const configSchema = z
       .strictObject({
         image: image.default(DEFAULT_VAULT_IMAGE),
         /** Host port of vault-1; vault-N gets hostPort + N - 1. */
-        hostPort: port.default(8200),
+        hostPort: hostPort.default(8200),
         /** true: cap_add IPC_LOCK and let Vault lock memory; false: disable_mlock. */
         mlock: z.boolean().meta({ allowed: "true or false" }).default(false),
       })
@@ -105,7 +114,7 @@ export const configSchema = z
     dynamodb: z
       .strictObject({
         image: image.default(DEFAULT_DYNAMODB_IMAGE),
-        hostPort: port.default(8000),
+        hostPort: hostPort.default(8000),
         /** DYNAMODB_PORT: the port DynamoDB Local listens on inside its container. */
         port: port.default(8000),
         /** DYNAMODB_CORS: DynamoDB Local's -cors value. */
@@ -165,6 +174,7 @@ export const configSchema = z
       input: number,
       describe: (other: string) => string,
     ) => {
+      if (hostPort === 0) return;
       const other = owners.get(hostPort);
       if (other !== undefined) {
         ctx.addIssue({ code: "custom", path, input, message: describe(other) });
@@ -180,6 +190,7 @@ export const configSchema = z
       () => "",
     );
     for (let index = 1; index <= config.nodes; index++) {
+      if (config.vault.hostPort === 0) break;
       const hostPort = config.vault.hostPort + index - 1;
       if (hostPort > 65535) {
         ctx.addIssue({

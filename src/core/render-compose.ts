@@ -60,6 +60,10 @@ export function vaultServerConfig(config: Config, template: string): string {
   });
 }
 
+/** Loopback only: a local cluster is nobody else's business. Port 0: Docker picks. */
+const publish = (hostPort: number, containerPort: number) =>
+  `127.0.0.1:${hostPort === 0 ? "" : hostPort}:${containerPort}`;
+
 const labels = (config: Config, role: Role, extra: Record<string, string> = {}) => ({
   [LABEL_PROJECT]: config.project,
   [LABEL_ROLE]: role,
@@ -130,7 +134,7 @@ export function composeModel(input: RenderInput) {
         DYNAMODB_CORS: config.dynamodb.cors,
         ...awsEnvironment(config),
       },
-      ports: [`127.0.0.1:${config.dynamodb.hostPort}:${config.dynamodb.port}`],
+      ports: [publish(config.dynamodb.hostPort, config.dynamodb.port)],
       ...(config.dynamodb.inMemory
         ? {}
         : { volumes: [`${DYNAMODB_DATA_VOLUME}:${DYNAMODB_DATA_DIR}`] }),
@@ -209,7 +213,12 @@ export function composeModel(input: RenderInput) {
       // lives there, and tmpfs keeps Docker from leaving an anonymous volume
       // behind for every container ever created.
       tmpfs: vaultTmpfs,
-      ports: [`127.0.0.1:${config.vault.hostPort + index - 1}:${VAULT_API_PORT}`],
+      ports: [
+        publish(
+          config.vault.hostPort === 0 ? 0 : config.vault.hostPort + index - 1,
+          VAULT_API_PORT,
+        ),
+      ],
       healthcheck: vaultHealthcheck,
       depends_on: vaultDependsOn,
       labels: labels(config, "vault", { [LABEL_NODE]: String(index) }),

@@ -72,14 +72,20 @@ export class ClusterService {
     return Array.from({ length: this.config.nodes }, (_, index) => vaultServiceName(index + 1));
   }
 
-  private urlFor(index: number, container: ContainerInfo | undefined): string {
+  // Published ports are read back from the container: with host port 0
+  // Docker chose them, and only the container knows.
+  private urlFor(index: number, container: ContainerInfo | undefined): string | undefined {
     const published = container?.publishedPorts.get(VAULT_API_PORT);
-    return hostUrl(published ?? this.config.vault.hostPort + index - 1);
+    if (published) return hostUrl(published);
+    return this.config.vault.hostPort === 0
+      ? undefined
+      : hostUrl(this.config.vault.hostPort + index - 1);
   }
 
-  dynamodbEndpoint(container?: ContainerInfo): string {
+  dynamodbEndpoint(container?: ContainerInfo): string | undefined {
     const published = container?.publishedPorts.get(this.config.dynamodb.port);
-    return hostUrl(published ?? this.config.dynamodb.hostPort);
+    if (published) return hostUrl(published);
+    return this.config.dynamodb.hostPort === 0 ? undefined : hostUrl(this.config.dynamodb.hostPort);
   }
 
   private async probe(url: string): Promise<VaultProbe> {
@@ -104,7 +110,7 @@ export class ClusterService {
       table: this.config.storage.table,
       endpoint: container ? endpoint : undefined,
     };
-    if (container?.state !== "running") {
+    if (container?.state !== "running" || endpoint === undefined) {
       return {
         ...base,
         tableStatus: undefined,
@@ -157,7 +163,7 @@ export class ClusterService {
       const index = offset + 1;
       const container = byService.get(name);
       const url = this.urlFor(index, container);
-      const probe = container?.state === "running" ? await this.probe(url) : undefined;
+      const probe = container?.state === "running" && url ? await this.probe(url) : undefined;
       return nodeStatus({ name, index, url, container, probe });
     });
     const [nodeStatuses, dynamodb] = await Promise.all([
@@ -359,13 +365,25 @@ export class ClusterService {
     );
   }
 
-  async waitForActive(budgetMs = 60_000): Promise<ClusterStatus> {
+  /**
+   * Waits for exactly one active node. With `everyNode` (the default, what
+   * `up` and `wait` promise) every other node must be a standby too; without
+   * it, down or sealed nodes are allowed (a failover after a kill).
+   */
+  async waitForActive(
+    budgetMs = 60_000,
+    options: { everyNode?: boolean } = {},
+  ): Promise<ClusterStatus> {
+    const everyNode = options.everyNode ?? true;
     return waitFor(
-      "exactly one active node with every other node a standby",
+      everyNode
+        ? "exactly one active node with every other node a standby"
+        : "exactly one active node",
       budgetMs,
       async () => {
         const current = await this.snapshot();
-        return current.summary === "healthy"
+        const ready = everyNode ? current.summary === "healthy" : current.active !== undefined;
+        return ready
           ? { done: true, value: current }
           : {
               done: false,

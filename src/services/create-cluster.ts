@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { createComposeCli } from "../adapters/compose/compose-cli.js";
 import { createDockerEngine } from "../adapters/docker/docker-engine.js";
@@ -15,6 +16,8 @@ export interface ClusterOptions {
   readonly composeFile?: string | undefined;
   readonly certsDir?: string | undefined;
   readonly progress?: Progress;
+  /** Keep the Compose file in the state folder instead of the working folder. */
+  readonly ephemeral?: boolean;
   /** Per-request budget for Vault and DynamoDB polls. */
   readonly requestTimeoutMs?: number;
 }
@@ -22,14 +25,24 @@ export interface ClusterOptions {
 /** Wires the real adapters: dockerode, the Compose CLI, node-vault, the AWS SDK, files. */
 export function createCluster(config: Config, options: ClusterOptions): ClusterService {
   const timeout = options.requestTimeoutMs ?? 2_000;
+  const keys = createKeyStore(stateRoot(options.env), config.project);
+  // An ephemeral cluster keeps its Compose file beside its keys, so it never
+  // overwrites the working folder's compose.generated.yml, and later commands
+  // naming its project find it there.
+  const privateFile = path.join(keys.dir, "compose.yml");
+  const composeFile = options.composeFile
+    ? path.resolve(options.cwd, options.composeFile)
+    : options.ephemeral || existsSync(privateFile)
+      ? privateFile
+      : path.resolve(options.cwd, DEFAULT_COMPOSE_FILE);
   return new ClusterService(config, {
     docker: createDockerEngine(),
     compose: createComposeCli(),
     vault: (url) => createVaultNodeClient(url, timeout),
     dynamodb: (target) => createDynamoDbTable(target, timeout),
-    keys: createKeyStore(stateRoot(options.env), config.project),
+    keys,
     progress: options.progress ?? createProgress(),
-    composeFile: path.resolve(options.cwd, options.composeFile ?? DEFAULT_COMPOSE_FILE),
+    composeFile,
     certsDir: options.certsDir,
   });
 }

@@ -1,0 +1,219 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createComposeCli } from "../adapters/compose/compose-cli.js";
+import { createDockerEngine } from "../adapters/docker/docker-engine.js";
+import { createDynamoDbTable } from "../adapters/dynamodb/dynamodb-table.js";
+import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
+import { createVaultNodeClient } from "../adapters/vault/vault-node-client.js";
+import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
+import type { Config, ConfigInput } from "../core/config-schema.js";
+import { UsageError } from "../core/errors.js";
+import { LABEL_PROJECT } from "../core/labels.js";
+import { resolveConfig } from "../core/resolve-config.js";
+import { ClusterService, type StepDownResult } from "../services/cluster.js";
+import { createProgress } from "../ui/progress.js";
+import { register, unregister } from "./cleanup-registry.js";
+
+/** Options for {@link startCluster}: the configuration file's keys, plus harness settings. */
+export interface StartClusterOptions extends ConfigInput {
+  /**
+   * A throwaway cluster for tests: a unique project name (unless `project` is
+   * given), in-memory DynamoDB, and host ports chosen by Docker, so several
+   * clusters run side by side. Everything it created goes on `stop()`.
+   */
+  readonly ephemeral?: boolean;
+  /** Where the Compose file and (for ephemeral clusters) the keys go. Default: a new temp folder. */
+  readonly workDir?: string;
+  /** Print progress lines to stderr. Default false. */
+  readonly verbose?: boolean;
+  /** Budget for the whole start, in milliseconds. Default 300000. */
+  readonly timeoutMs?: number;
+}
+
+/** One Vault node as last seen. */
+export interface ClusterNode {
+  readonly name: string;
+  /** The node's API from the host, e.g. http://127.0.0.1:32768. */
+  readonly url: string;
+  readonly mode: NodeMode;
+}
+
+/** A running cluster. `await using cluster = await startCluster(...)` stops it at scope end. */
+export interface VaultHaCluster extends AsyncDisposable {
+  readonly project: string;
+  /** The nodes as of the last start, status(), waitForActive() or stepDown(). */
+  readonly nodes: readonly ClusterNode[];
+  /** The active node's URL as last seen. */
+  readonly activeUrl: string;
+  readonly rootToken: string;
+  readonly unsealKeys: readonly string[];
+  /** DynamoDB Local from the host, e.g. http://127.0.0.1:32770. */
+  readonly dynamodbEndpoint: string;
+  readonly config: Config;
+  /** Removes everything this cluster created: containers, network, volumes, its folder. */
+  stop(): Promise<void>;
+  /** `docker kill` a node's container (e.g. "vault-2"); no graceful lock release. */
+  kill(node: string): Promise<void>;
+  /** The active node gives up the HA lock; resolves when another node is active. */
+  stepDown(): Promise<StepDownResult>;
+  /** Unseals every sealed node with the stored keys; returns the names unsealed. */
+  unseal(): Promise<string[]>;
+  /** A fresh status snapshot. */
+  status(): Promise<ClusterStatus>;
+  /**
+   * Resolves when exactly one node is active. With `everyNode: true`, every
+   * other node must also be an unsealed standby (what `up` promises).
+   */
+  waitForActive(options?: { timeoutMs?: number; everyNode?: boolean }): Promise<ClusterStatus>;
+}
+
+const ephemeralProject = () => `vha-${randomBytes(4).toString("hex")}`;
+
+function resolveOptions(options: StartClusterOptions): Config {
+  const {
+    ephemeral,
+    workDir: _workDir,
+    verbose: _verbose,
+    timeoutMs: _timeout,
+    ...values
+  } = options;
+  const layers = [{ source: "options", values: values as Record<string, unknown> }];
+  if (ephemeral) {
+    layers.unshift({
+      source: "ephemeral defaults",
+      values: {
+        project: ephemeralProject(),
+        vault: { hostPort: 0 },
+        dynamodb: { hostPort: 0, inMemory: true },
+      },
+    });
+  }
+  const resolved = resolveConfig(layers);
+  if (!resolved.ok) {
+    throw new UsageError(
+      resolved.errors.length === 1
+        ? (resolved.errors[0] as string)
+        : "invalid startCluster options",
+      resolved.errors.length === 1 ? [] : resolved.errors,
+    );
+  }
+  return resolved.config;
+}
+
+/**
+ * Starts (or, for a fixed project, reuses) a Vault HA cluster and returns a
+ * handle once one node is active and all are unsealed.
+ *
+ * @example
+ * ```ts
+ * import { startCluster } from "vault-ha";
+ * await using cluster = await startCluster({ ephemeral: true, nodes: 3 });
+ * const response = await fetch(`${cluster.activeUrl}/v1/sys/health`);
+ * ```
+ */
+export async function startCluster(options: StartClusterOptions = {}): Promise<VaultHaCluster> {
+  const config = resolveOptions(options);
+  const ownsWorkDir = options.workDir === undefined;
+  const workDir =
+    options.workDir ?? (await mkdtemp(path.join(tmpdir(), `vault-ha-${config.project}-`)));
+  const keys = createKeyStore(
+    options.ephemeral ? path.join(workDir, "state") : stateRoot(process.env),
+    config.project,
+  );
+  const composeFile = path.join(workDir, "compose.generated.yml");
+  const docker = createDockerEngine();
+  const compose = createComposeCli();
+  const service = new ClusterService(config, {
+    docker,
+    compose,
+    vault: (url) => createVaultNodeClient(url, 2_000),
+    dynamodb: (target) => createDynamoDbTable(target, 2_000),
+    keys,
+    progress: createProgress(process.stderr, { quiet: !options.verbose }),
+    composeFile,
+  });
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    unregister(disposable);
+    await compose.down(service.target, { volumes: true }).catch(() => {});
+    for (const volume of await docker
+      .listVolumes({ [LABEL_PROJECT]: config.project })
+      .catch(() => [])) {
+      await docker.removeVolume(volume.name).catch(() => {});
+    }
+    if (ownsWorkDir) await rm(workDir, { recursive: true, force: true });
+    else if (options.ephemeral) await keys.remove();
+  };
+  const disposable = {
+    project: config.project,
+    stop,
+    composeDownArgs: [
+      "compose",
+      "-p",
+      config.project,
+      "-f",
+      composeFile,
+      "down",
+      "--volumes",
+      "--remove-orphans",
+    ],
+  };
+  // Registered before anything is created, so a signal during start cleans up too.
+  if (options.ephemeral) register(disposable);
+
+  let status: ClusterStatus;
+  try {
+    status = (await service.up({ waitBudgetMs: options.timeoutMs ?? 300_000 })).status;
+  } catch (error) {
+    if (options.ephemeral) await stop();
+    throw error;
+  }
+  const stored = await service.requireKeys();
+  let last = status;
+  const remember = (next: ClusterStatus) => {
+    last = next;
+    return next;
+  };
+  const nodesOf = (current: ClusterStatus): ClusterNode[] =>
+    current.nodes.map((node) => ({ name: node.name, url: node.url ?? "", mode: node.mode }));
+
+  return {
+    project: config.project,
+    config,
+    get nodes() {
+      return nodesOf(last);
+    },
+    get activeUrl() {
+      return last.nodes.find((node) => node.name === last.active)?.url ?? "";
+    },
+    rootToken: stored.rootToken,
+    unsealKeys: stored.keys,
+    dynamodbEndpoint: status.dynamodb.endpoint ?? "",
+    stop,
+    async kill(node) {
+      const containers = await docker.listProjectContainers(config.project);
+      const container = containers.find((candidate) => candidate.service === node);
+      if (!container) throw new UsageError(`no node named ${node} in ${config.project}`);
+      await docker.killContainer(container.id);
+    },
+    async stepDown() {
+      const result = await service.stepDown();
+      remember(await service.snapshot());
+      return result;
+    },
+    unseal: () => service.unseal(undefined),
+    status: async () => remember(await service.snapshot()),
+    waitForActive: async (waitOptions = {}) =>
+      remember(
+        await service.waitForActive(waitOptions.timeoutMs ?? 60_000, {
+          everyNode: waitOptions.everyNode ?? false,
+        }),
+      ),
+    [Symbol.asyncDispose]: stop,
+  };
+}
