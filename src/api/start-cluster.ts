@@ -12,7 +12,9 @@ import type { Config, ConfigInput } from "../core/config-schema.js";
 import { UsageError } from "../core/errors.js";
 import { LABEL_PROJECT } from "../core/labels.js";
 import { resolveConfig } from "../core/resolve-config.js";
+import { createBuildCache } from "../services/build-cache.js";
 import { ClusterService, type StepDownResult } from "../services/cluster.js";
+import { resolveCertsDir } from "../services/compose-file.js";
 import { createProgress } from "../ui/progress.js";
 import { register, unregister } from "./cleanup-registry.js";
 
@@ -133,6 +135,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
     keys,
     progress: createProgress(process.stderr, { quiet: !options.verbose }),
     composeFile,
+    buildCache: createBuildCache({
+      config,
+      docker,
+      certsDir: resolveCertsDir(workDir, undefined),
+      stateRoot: stateRoot(process.env),
+      mode: process.env.VAULT_HA_BUILD,
+    }),
   });
 
   let stopped = false;

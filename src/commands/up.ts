@@ -46,7 +46,8 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
   output.info(`  keys and root token: ${result.keysFile} (owner-only)`);
   if (keys) {
     output.info(`  root token: ${keys.rootToken}`);
-    keys.keys.forEach((key, index) => output.info(`  unseal key ${index + 1}: ${key}`));
+    for (const [index, key] of keys.keys.entries())
+      output.info(`  unseal key ${index + 1}: ${key}`);
   }
   if (
     status.project.startsWith("vha-") &&

@@ -43,7 +43,14 @@ export function envNameForKey(key: string): string {
 }
 
 /** VAULT_HA_* variables that are settings of the tool, not of the cluster. */
-export const NON_CONFIG_ENV = new Set(["VAULT_HA_CONFIG", "VAULT_HA_STATE_DIR"]);
+export const NON_CONFIG_ENV = new Set([
+  "VAULT_HA_CONFIG",
+  "VAULT_HA_STATE_DIR",
+  "VAULT_HA_BUILD",
+  "VAULT_HA_TESTBED_CACHE",
+  "VAULT_HA_TESTBED_NO_PULL",
+  "VAULT_HA_TOOLS",
+]);
 
 /**
  * Converts a string from a flag or environment variable to the key's type.

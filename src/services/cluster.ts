@@ -19,6 +19,7 @@ import { LABEL_PROJECT, LABEL_ROLE } from "../core/labels.js";
 import { planUp } from "../core/plan-up.js";
 import { DYNAMODB_SERVICE, VAULT_API_PORT, vaultServiceName } from "../core/render-compose.js";
 import type { Progress } from "../ui/progress.js";
+import type { BuildCache } from "./build-cache.js";
 import { writeComposeFile } from "./compose-file.js";
 import { sleep, waitFor } from "./wait.js";
 
@@ -33,6 +34,8 @@ export interface ClusterDeps {
   /** Where the Compose file is written (compose.generated.yml by default). */
   readonly composeFile: string;
   readonly certsDir?: string | undefined;
+  /** Skips `--build` when the built images are current; absent: always build. */
+  readonly buildCache?: BuildCache;
 }
 
 export interface UpResult {
@@ -257,14 +260,16 @@ export class ClusterService {
         composeFileChanged: written.changed,
       });
       if (startPlan.start) {
+        const build = (await this.deps.buildCache?.needsBuild()) ?? true;
         await progress.run(
-          `starting DynamoDB Local and ${this.config.nodes} Vault node${this.config.nodes === 1 ? "" : "s"} (docker compose up --build --wait)`,
+          `starting DynamoDB Local and ${this.config.nodes} Vault node${this.config.nodes === 1 ? "" : "s"} (docker compose up${build ? " --build" : ""} --wait)`,
           () =>
             this.deps.compose.up(this.target, {
-              build: true,
+              build,
               waitTimeoutSeconds: Math.ceil(budget / 1000),
             }),
         );
+        if (build) await this.deps.buildCache?.remember();
       }
       let status = await progress.run("waiting for every Vault node to answer", () =>
         waitFor("every Vault node to answer on its host port", budget, async () => {

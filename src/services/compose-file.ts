@@ -18,14 +18,19 @@ function spell(from: string, to: string): string {
   return relative.startsWith("../../") || path.isAbsolute(relative) ? to : relative;
 }
 
-/** Build inputs: certificates from --certs, ./certs next to the file, or the package's own. */
-export function buildPaths(outputDir: string, certsDir?: string): BuildPaths {
+/** The certificates folder: --certs, ./certs next to the Compose file, or the package's own. */
+export function resolveCertsDir(outputDir: string, certsDir?: string): string {
   const localCerts = path.join(outputDir, "certs");
-  const certs = certsDir
+  return certsDir
     ? path.resolve(certsDir)
     : existsSync(localCerts)
       ? localCerts
       : packagePath("certs");
+}
+
+/** Build inputs as the Compose file names them. */
+export function buildPaths(outputDir: string, certsDir?: string): BuildPaths {
+  const certs = resolveCertsDir(outputDir, certsDir);
   return {
     certsDir: spell(outputDir, certs),
     vaultDockerfile: spell(certs, packagePath("docker", "vault", "Dockerfile")),

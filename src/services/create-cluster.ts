@@ -7,8 +7,9 @@ import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
 import { createVaultNodeClient } from "../adapters/vault/vault-node-client.js";
 import type { Config } from "../core/config-schema.js";
 import { createProgress, type Progress } from "../ui/progress.js";
+import { createBuildCache } from "./build-cache.js";
 import { ClusterService } from "./cluster.js";
-import { DEFAULT_COMPOSE_FILE } from "./compose-file.js";
+import { DEFAULT_COMPOSE_FILE, resolveCertsDir } from "./compose-file.js";
 
 export interface ClusterOptions {
   readonly cwd: string;
@@ -35,8 +36,9 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     : options.ephemeral || existsSync(privateFile)
       ? privateFile
       : path.resolve(options.cwd, DEFAULT_COMPOSE_FILE);
+  const docker = createDockerEngine();
   return new ClusterService(config, {
-    docker: createDockerEngine(),
+    docker,
     compose: createComposeCli(),
     vault: (url) => createVaultNodeClient(url, timeout),
     dynamodb: (target) => createDynamoDbTable(target, timeout),
@@ -44,5 +46,12 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     progress: options.progress ?? createProgress(),
     composeFile,
     certsDir: options.certsDir,
+    buildCache: createBuildCache({
+      config,
+      docker,
+      certsDir: resolveCertsDir(path.dirname(composeFile), options.certsDir),
+      stateRoot: stateRoot(options.env),
+      mode: options.env.VAULT_HA_BUILD,
+    }),
   });
 }

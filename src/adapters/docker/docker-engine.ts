@@ -28,6 +28,8 @@ export interface DockerEngine {
   listProjectContainers(project: string): Promise<ContainerInfo[]>;
   /** Containers publishing the given host port, from any project. */
   containersPublishing(hostPort: number): Promise<ContainerInfo[]>;
+  /** The image's ID, or undefined when the engine does not have it. */
+  imageId(reference: string): Promise<string | undefined>;
   listVolumes(labels: Readonly<Record<string, string>>): Promise<VolumeInfo[]>;
   removeVolume(name: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
@@ -101,6 +103,15 @@ export function createDockerEngine(docker: Docker = new Docker()): DockerEngine 
       guard(async () =>
         (await docker.listContainers({ filters: { publish: [String(hostPort)] } })).map(mapListed),
       ),
+    imageId: (reference) =>
+      guard(async () => {
+        try {
+          return (await docker.getImage(reference).inspect()).Id;
+        } catch (error) {
+          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          throw error;
+        }
+      }),
     listVolumes: (labels) =>
       guard(async () => {
         const { Volumes } = await docker.listVolumes({

@@ -1,0 +1,37 @@
+import path from "node:path";
+import { execa } from "execa";
+import { expect, it } from "vitest";
+import { PACKAGE_ROOT } from "../../src/package-paths.js";
+
+// The benchmark is not a timed test: no figure is asserted. It runs once, with
+// a single quick iteration, so the script cannot rot.
+it("npm run bench -- --quick runs every section and prints the table", async () => {
+  const run = await execa(
+    process.execPath,
+    [path.join(PACKAGE_ROOT, "bench", "run.mjs"), "--quick"],
+    {
+      cwd: PACKAGE_ROOT,
+      reject: false,
+      all: true,
+      timeout: 900_000,
+    },
+  );
+  expect(run.exitCode, run.all).toBe(0);
+  const table = run.stdout;
+  expect(table).toMatch(
+    /^\| benchmark +\| runs \| min +\| median +\| max +\| baseline median +\| ratio +\|$/m,
+  );
+  for (const name of [
+    "vault-ha --help",
+    "vault-ha render",
+    "cold up, 1 node (before: always --build)",
+    "cold up, 1 node ",
+    "warm up (already running)",
+    "status --json, 3 nodes, one frozen",
+    "reset (3 nodes)",
+    "failover downtime, docker kill",
+    "failover downtime, docker stop",
+  ]) {
+    expect(table).toContain(`| ${name}`);
+  }
+});
