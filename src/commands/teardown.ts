@@ -61,6 +61,7 @@ export async function logsCommand(
 ) {
   const cluster = await openCluster(context, options);
   await cluster.checkDocker();
+  await cluster.checkCompose();
   await cluster.ensureComposeFile();
   const { createComposeCli } = await import("../adapters/compose/compose-cli.js");
   await createComposeCli().logs(cluster.target, {

@@ -54,6 +54,14 @@ export interface StepDownResult {
   readonly elapsedMs: number;
 }
 
+export interface SnapshotOptions {
+  /**
+   * Ask DynamoDB for table status, item count and the HA lock (default true).
+   * The waits inside `up` only need the nodes and the container's health.
+   */
+  readonly storage?: boolean;
+}
+
 const HOST = "127.0.0.1";
 const hostUrl = (port: number) => `http://${HOST}:${port}`;
 
@@ -105,7 +113,10 @@ export class ClusterService {
     }
   }
 
-  private async dynamodbStatus(container: ContainerInfo | undefined): Promise<DynamoDbStatus> {
+  private async dynamodbStatus(
+    container: ContainerInfo | undefined,
+    askTable: boolean,
+  ): Promise<DynamoDbStatus> {
     const endpoint = this.dynamodbEndpoint(container);
     const base = {
       container: container?.state ?? "missing",
@@ -113,7 +124,7 @@ export class ClusterService {
       table: this.config.storage.table,
       endpoint: container ? endpoint : undefined,
     };
-    if (container?.state !== "running" || endpoint === undefined) {
+    if (container?.state !== "running" || endpoint === undefined || !askTable) {
       return {
         ...base,
         tableStatus: undefined,
@@ -159,7 +170,7 @@ export class ClusterService {
   }
 
   /** One snapshot: containers, every node's health and DynamoDB, polled concurrently. */
-  async snapshot(): Promise<ClusterStatus> {
+  async snapshot(options: SnapshotOptions = {}): Promise<ClusterStatus> {
     const containers = await this.deps.docker.listProjectContainers(this.config.project);
     const byService = new Map(containers.map((container) => [container.service, container]));
     const nodes = this.nodeNames().map(async (name, offset): Promise<NodeStatus> => {
@@ -171,14 +182,18 @@ export class ClusterService {
     });
     const [nodeStatuses, dynamodb] = await Promise.all([
       Promise.all(nodes),
-      this.dynamodbStatus(byService.get(DYNAMODB_SERVICE)),
+      this.dynamodbStatus(byService.get(DYNAMODB_SERVICE), options.storage ?? true),
     ]);
     return clusterStatus(this.config.project, new Date(), nodeStatuses, dynamodb);
   }
 
-  /** Docker answers and Compose v2 is there; throws DockerUnavailableError otherwise. */
+  /** The Docker engine answers; throws DockerUnavailableError otherwise. */
   async checkDocker(): Promise<void> {
     await this.deps.docker.ping();
+  }
+
+  /** Compose v2 is there (only commands that run Compose need it). */
+  async checkCompose(): Promise<void> {
     await this.deps.compose.version();
   }
 
@@ -224,8 +239,9 @@ export class ClusterService {
     const { progress } = this.deps;
     await this.checkDocker();
     // Preflight before anything is created, not even the state folder.
-    const first = await this.snapshot();
-    if (!first.nodes.every((node) => node.container === "running")) await this.checkPorts();
+    const light = { storage: false };
+    const before = await this.snapshot(light);
+    if (!before.nodes.every((node) => node.container === "running")) await this.checkPorts();
     const lock = await acquireLock(path.join(this.deps.keys.dir, "up.lock"));
     if ("heldBy" in lock) {
       throw new ConflictError(
@@ -233,7 +249,9 @@ export class ClusterService {
       );
     }
     try {
-      const before = await this.snapshot();
+      // `before` was taken just ahead of the lock. Another up that finished in
+      // between could only have moved the cluster closer to healthy, and every
+      // step below is idempotent, so it needs no second look.
       const written = await writeComposeFile(
         this.config,
         this.deps.composeFile,
@@ -260,6 +278,7 @@ export class ClusterService {
         composeFileChanged: written.changed,
       });
       if (startPlan.start) {
+        await this.checkCompose();
         const build = (await this.deps.buildCache?.needsBuild()) ?? true;
         await progress.run(
           `starting DynamoDB Local and ${this.config.nodes} Vault node${this.config.nodes === 1 ? "" : "s"} (docker compose up${build ? " --build" : ""} --wait)`,
@@ -273,7 +292,7 @@ export class ClusterService {
       }
       let status = await progress.run("waiting for every Vault node to answer", () =>
         waitFor("every Vault node to answer on its host port", budget, async () => {
-          const current = await this.snapshot();
+          const current = await this.snapshot({ storage: false });
           const down = current.nodes.filter((node) => node.mode === "down");
           return down.length === 0
             ? { done: true, value: current }
@@ -304,7 +323,7 @@ export class ClusterService {
           () => this.initialize(status),
         );
         initialized = true;
-        status = await this.snapshot();
+        status = await this.snapshot({ storage: false });
       }
       if (!keys)
         throw new ClusterNotHealthyError("no keys after initialisation; run vault-ha up again");
@@ -349,7 +368,7 @@ export class ClusterService {
 
   /** Unseals the named nodes in parallel, each with `threshold` stored keys. */
   async unsealNodes(names: readonly string[], keys: StoredKeys): Promise<void> {
-    const status = await this.snapshot();
+    const status = await this.snapshot({ storage: false });
     await Promise.all(
       names.map(async (name) => {
         const node = status.nodes.find((candidate) => candidate.name === name);
@@ -386,7 +405,7 @@ export class ClusterService {
         : "exactly one active node",
       budgetMs,
       async () => {
-        const current = await this.snapshot();
+        const current = await this.snapshot({ storage: false });
         const ready = everyNode ? current.summary === "healthy" : current.active !== undefined;
         return ready
           ? { done: true, value: current }
@@ -419,7 +438,7 @@ export class ClusterService {
   /** The active node gives up the HA lock; reports who took over and when. */
   async stepDown(budgetMs = 60_000): Promise<StepDownResult> {
     const keys = await this.requireKeys();
-    const before = await this.snapshot();
+    const before = await this.snapshot({ storage: false });
     const active = before.nodes.find((node) => node.mode === "active");
     if (!active?.url) {
       throw new ClusterNotHealthyError(
@@ -432,7 +451,7 @@ export class ClusterService {
       `a node other than ${active.name} to become active`,
       budgetMs,
       async () => {
-        const current = await this.snapshot();
+        const current = await this.snapshot({ storage: false });
         const next = current.nodes.find(
           (node) => node.mode === "active" && node.name !== active.name,
         );
@@ -457,36 +476,31 @@ export class ClusterService {
     names: readonly string[] | undefined,
   ): Promise<{ name: string; how: "api" | "restart" }[]> {
     const keys = await this.requireKeys();
-    const status = await this.snapshot();
+    const status = await this.snapshot({ storage: false });
     const targets = (
       names && names.length > 0 ? names.map((name) => this.nodeByName(status, name)) : status.nodes
     ).filter((node) => node.mode === "active" || node.mode === "standby");
     const containers = await this.deps.docker.listProjectContainers(this.config.project);
     const done: { name: string; how: "api" | "restart" }[] = [];
-    // Standbys first: sealing the active node first would promote a standby.
-    for (const node of [...targets].sort(
-      (a, b) => (a.mode === "active" ? 1 : 0) - (b.mode === "active" ? 1 : 0),
-    )) {
-      const current =
-        node.mode === "active"
-          ? node
-          : (await this.snapshot()).nodes.find((n) => n.name === node.name);
-      if (current?.mode === "active" && current.url) {
-        await this.deps.vault(current.url).seal(keys.rootToken);
-        done.push({ name: node.name, how: "api" });
-      } else {
-        const container = containers.find((candidate) => candidate.service === node.name);
-        if (!container) continue;
-        await this.deps.docker.stopContainer(container.id, 10);
-        await this.deps.docker.startContainer(container.id);
-        done.push({ name: node.name, how: "restart" });
-      }
+    // Standbys first: sealing the active node first would promote a standby
+    // that is on the list, which the API could then no longer seal.
+    for (const node of targets.filter((candidate) => candidate.mode === "standby")) {
+      const container = containers.find((candidate) => candidate.service === node.name);
+      if (!container) continue;
+      await this.deps.docker.stopContainer(container.id, 10);
+      await this.deps.docker.startContainer(container.id);
+      done.push({ name: node.name, how: "restart" });
+    }
+    for (const node of targets.filter((candidate) => candidate.mode === "active")) {
+      if (!node.url) continue;
+      await this.deps.vault(node.url).seal(keys.rootToken);
+      done.push({ name: node.name, how: "api" });
     }
     await waitFor(
       `${done.map((entry) => entry.name).join(", ")} to report sealed`,
       60_000,
       async () => {
-        const current = await this.snapshot();
+        const current = await this.snapshot({ storage: false });
         const pending = done.filter(
           (entry) => current.nodes.find((node) => node.name === entry.name)?.mode !== "sealed",
         );
@@ -500,7 +514,7 @@ export class ClusterService {
 
   async unseal(names: readonly string[] | undefined): Promise<string[]> {
     const keys = await this.requireKeys();
-    const status = await this.snapshot();
+    const status = await this.snapshot({ storage: false });
     const chosen =
       names && names.length > 0 ? names.map((name) => this.nodeByName(status, name)) : status.nodes;
     const down = chosen.filter((node) => node.mode === "down");
@@ -522,6 +536,7 @@ export class ClusterService {
   /** Stops and removes containers and network; keeps the data volume and keys. */
   async down(): Promise<void> {
     await this.checkDocker();
+    await this.checkCompose();
     await this.ensureComposeFile();
     await this.deps.compose.down(this.target, { volumes: false });
   }

@@ -154,6 +154,12 @@ describe("vault-ha up and the lifecycle commands, on a real 3-node cluster", () 
     expect(sh.stdout).toMatch(/^export VAULT_ADDR='http:\/\/127\.0\.0\.1:182\d\d'$/m);
   });
 
+  it("logs shows one service's output", async () => {
+    const logs = await cluster.run(["logs", "vault-1", "--tail", "20"]);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/vault-1-1\s+\|/);
+  });
+
   it("an initialised cluster whose keys are missing: exit 5 naming reset, nothing deleted", async () => {
     const aside = `${keysFile()}.moved`;
     await rename(keysFile(), aside);

@@ -1,4 +1,4 @@
-import { DescribeTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 export interface TableInfo {
   /** ACTIVE, CREATING, ... or "missing". */
@@ -28,18 +28,30 @@ export interface DynamoDbTarget {
   readonly secretAccessKey: string;
 }
 
+/**
+ * The AWS SDK is imported on first use: it costs about 100 ms to load, and
+ * most commands (up, seal, env, ...) never ask DynamoDB anything directly.
+ */
 export function createDynamoDbTable(target: DynamoDbTarget, timeoutMs = 2_000): DynamoDbTable {
-  const client = new DynamoDBClient({
-    endpoint: target.endpoint,
-    region: target.region,
-    credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
-    maxAttempts: 1,
-    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
-  });
+  let client: DynamoDBClient | undefined;
+  const sdk = async () => {
+    const module = await import("@aws-sdk/client-dynamodb");
+    client ??= new module.DynamoDBClient({
+      endpoint: target.endpoint,
+      region: target.region,
+      credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+    });
+    return { module, client };
+  };
   return {
     async describe() {
+      const { module, client } = await sdk();
       try {
-        const { Table } = await client.send(new DescribeTableCommand({ TableName: target.table }));
+        const { Table } = await client.send(
+          new module.DescribeTableCommand({ TableName: target.table }),
+        );
         return { status: Table?.TableStatus ?? "unknown", itemCount: Table?.ItemCount };
       } catch (error) {
         if ((error as Error).name === "ResourceNotFoundException") {
@@ -49,8 +61,9 @@ export function createDynamoDbTable(target: DynamoDbTarget, timeoutMs = 2_000): 
       }
     },
     async haLock() {
+      const { module, client } = await sdk();
       const { Item } = await client.send(
-        new GetItemCommand({
+        new module.GetItemCommand({
           TableName: target.table,
           Key: { Path: { S: "core" }, Key: { S: "_lock" } },
           ConsistentRead: true,
@@ -62,6 +75,6 @@ export function createDynamoDbTable(target: DynamoDbTarget, timeoutMs = 2_000): 
         expiresAt: new Date(Number(BigInt(Item.Expires.N) / 1_000_000n)),
       };
     },
-    close: () => client.destroy(),
+    close: () => client?.destroy(),
   };
 }
