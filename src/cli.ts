@@ -195,6 +195,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     ],
   )
     .option("--show-secrets", "also print the root token and unseal keys")
+    .option("--watch", "end in the live dashboard (on a terminal)")
     .option(
       "--ephemeral",
       "a throwaway cluster: unique project name, in-memory DynamoDB, host ports chosen by Docker",
@@ -202,6 +203,17 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     .action(async (options) => {
       const { upCommand } = await import("./commands/up.js");
       await upCommand(contextFor(options), options);
+    });
+
+  clusterCommand("dashboard", "Watch and drive HA live: nodes, storage, HA lock, failover events", [
+    "vault-ha dashboard",
+    "vault-ha dashboard --interval 0.5",
+    "vault-ha up --watch          # up, then the dashboard",
+  ])
+    .option("--interval <seconds>", "poll interval", "1")
+    .action(async (options) => {
+      const { dashboardCommand } = await import("./commands/dashboard.js");
+      await dashboardCommand(contextFor(options), options);
     });
 
   clusterCommand("status", "Show each node's container, seal state and HA mode, and DynamoDB's", [

@@ -204,12 +204,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
     unsealKeys: stored.keys,
     dynamodbEndpoint: status.dynamodb.endpoint ?? "",
     stop,
-    async kill(node) {
-      const containers = await docker.listProjectContainers(config.project);
-      const container = containers.find((candidate) => candidate.service === node);
-      if (!container) throw new UsageError(`no node named ${node} in ${config.project}`);
-      await docker.killContainer(container.id);
-    },
+    kill: (node) => service.nodeContainer(node, "kill"),
     async stepDown() {
       const result = await service.stepDown();
       remember(await service.snapshot());

@@ -7,6 +7,8 @@ export interface ClusterCommandOptions {
   readonly certs?: string;
   readonly json?: boolean;
   readonly ephemeral?: boolean;
+  /** Per-request budget of Vault and DynamoDB calls (default 2 s). */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Loads configuration and wires the cluster service for one command. */
@@ -22,6 +24,7 @@ export async function openCluster(
     // "compose.generated.yml" is the flag's default; only an explicit other name counts.
     composeFile: options.file === "compose.generated.yml" ? undefined : options.file,
     ephemeral: options.ephemeral,
+    requestTimeoutMs: options.requestTimeoutMs,
     certsDir: options.certs,
     progress: createProgress(process.stderr),
   });

@@ -62,11 +62,12 @@ export async function logsCommand(
   const cluster = await openCluster(context, options);
   await cluster.checkDocker();
   await cluster.checkCompose();
-  await cluster.ensureComposeFile();
   const { createComposeCli } = await import("../adapters/compose/compose-cli.js");
-  await createComposeCli().logs(cluster.target, {
-    service,
-    follow: options.follow ?? false,
-    tail: options.tail,
-  });
+  await cluster.withComposeTarget((target) =>
+    createComposeCli().logs(target, {
+      service,
+      follow: options.follow ?? false,
+      tail: options.tail,
+    }),
+  );
 }

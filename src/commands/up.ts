@@ -1,10 +1,12 @@
 import path from "node:path";
 import type { CommandContext } from "../cli-context.js";
 import type { ClusterStatus } from "../core/cluster-status.js";
+import { UsageError } from "../core/errors.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
 export interface UpOptions extends ClusterCommandOptions {
   readonly showSecrets?: boolean;
+  readonly watch?: boolean;
 }
 
 export function nodeTable(status: ClusterStatus): string[] {
@@ -15,6 +17,11 @@ export function nodeTable(status: ClusterStatus): string[] {
 }
 
 export async function upCommand(context: CommandContext, options: UpOptions) {
+  if (options.watch && options.json) {
+    throw new UsageError(
+      "--watch and --json do not go together; use vault-ha status --watch --json for a JSON stream",
+    );
+  }
   const cluster = await openCluster(context, options);
   const result = await cluster.up();
   const { status } = result;
@@ -59,4 +66,12 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
   output.hint(
     `use it: eval "$(vault-ha env)"   ·   status: vault-ha status   ·   compose file: ${path.relative(context.cwd, result.composeFile)}`,
   );
+  if (options.watch) {
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      output.warn("--watch needs an interactive terminal; use vault-ha status --watch instead");
+      return;
+    }
+    const { runDashboard } = await import("./dashboard.js");
+    await runDashboard(cluster, 1_000, context.env);
+  }
 }

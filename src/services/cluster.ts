@@ -1,4 +1,6 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ComposeCli, ComposeTarget } from "../adapters/compose/compose-cli.js";
 import type { ContainerInfo, DockerEngine } from "../adapters/docker/docker-engine.js";
@@ -528,17 +530,44 @@ export class ClusterService {
     return sealed;
   }
 
-  /** Writes the Compose file if it is missing or stale; Compose commands need it. */
-  async ensureComposeFile(): Promise<void> {
-    await writeComposeFile(this.config, this.deps.composeFile, this.deps.certsDir);
+  /** Stops, starts or kills one node's container (the dashboard's keys, the API's kill). */
+  async nodeContainer(name: string, action: "stop" | "start" | "kill"): Promise<void> {
+    const containers = await this.deps.docker.listProjectContainers(this.config.project);
+    const container = containers.find((candidate) => candidate.service === name);
+    if (!container) {
+      throw new UsageError(
+        `no container for ${name} in project ${this.config.project}; nodes are ${this.nodeNames().join(", ")}`,
+      );
+    }
+    if (action === "stop") await this.deps.docker.stopContainer(container.id, 10);
+    else if (action === "start") await this.deps.docker.startContainer(container.id);
+    else await this.deps.docker.killContainer(container.id);
+  }
+
+  /**
+   * Runs a Compose command against this project. Compose needs a file: the
+   * project's own when it exists and still describes this project, else a
+   * temporary render, so `down` or `logs` never overwrite a working folder's
+   * compose.generated.yml that belongs to another project.
+   */
+  async withComposeTarget<T>(run: (target: ComposeTarget) => Promise<T>): Promise<T> {
+    const existing = await readFile(this.deps.composeFile, "utf8").catch(() => "");
+    if (new RegExp(`^name: ${this.config.project}$`, "m").test(existing)) return run(this.target);
+    const dir = await mkdtemp(path.join(tmpdir(), `vault-ha-${this.config.project}-`));
+    try {
+      const file = path.join(dir, "compose.yml");
+      await writeComposeFile(this.config, file, this.deps.certsDir);
+      return await run({ file, project: this.config.project });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** Stops and removes containers and network; keeps the data volume and keys. */
   async down(): Promise<void> {
     await this.checkDocker();
     await this.checkCompose();
-    await this.ensureComposeFile();
-    await this.deps.compose.down(this.target, { volumes: false });
+    await this.withComposeTarget((target) => this.deps.compose.down(target, { volumes: false }));
   }
 
   /** Volumes `reset` would remove: exactly those labelled as this project's DynamoDB data. */

@@ -79,6 +79,11 @@ fi
 step "Compose v2" install_compose_v2
 log "$(docker compose version)"
 
+# The dashboard's end-to-end test drives a real terminal through tmux.
+if ! command -v tmux >/dev/null 2>&1; then
+  step "tmux" apt_install tmux
+fi
+
 set +e
 "$@"
 status=$?

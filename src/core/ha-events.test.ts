@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { type ClusterStatus, clusterStatus, type NodeMode, nodeStatus } from "./cluster-status.js";
+import { deriveEvents, type EventState, type HaEvent, initialEventState } from "./ha-events.js";
+
+/** A snapshot at second `at` with the given modes for vault-1..N. */
+function snapshot(at: number, modes: NodeMode[], dynamodbHealthy = true): ClusterStatus {
+  const nodes = modes.map((mode, offset) =>
+    nodeStatus({
+      name: `vault-${offset + 1}`,
+      index: offset + 1,
+      url: `http://127.0.0.1:${8200 + offset}`,
+      container: { state: mode === "down" ? "exited" : "running", health: undefined },
+      probe:
+        mode === "down"
+          ? undefined
+          : {
+              reachable: true,
+              initialized: mode !== "uninitialized",
+              sealed: mode === "sealed" || mode === "uninitialized",
+              standby: mode === "standby",
+              version: "1.21.1",
+              latencyMs: 2,
+            },
+    }),
+  );
+  return clusterStatus("p", new Date(at * 1000), nodes, {
+    container: "running",
+    healthy: dynamodbHealthy,
+    table: "vault-data",
+    endpoint: undefined,
+    tableStatus: undefined,
+    itemCount: undefined,
+    lock: undefined,
+    error: undefined,
+  });
+}
+
+function run(...snapshots: ClusterStatus[]): HaEvent[] {
+  let state: EventState = initialEventState;
+  const all: HaEvent[] = [];
+  for (const next of snapshots) {
+    const derived = deriveEvents(state, next);
+    state = derived.state;
+    all.push(...derived.events);
+  }
+  return all;
+}
+
+const kinds = (events: HaEvent[]) => events.map((event) => event.kind);
+
+describe("HA events from successive snapshots", () => {
+  it("a steady cluster gives one 'watching' event and nothing else", () => {
+    const events = run(
+      snapshot(0, ["active", "standby", "standby"]),
+      snapshot(1, ["active", "standby", "standby"]),
+      snapshot(2, ["active", "standby", "standby"]),
+    );
+    expect(events).toEqual([
+      { at: "1970-01-01T00:00:00.000Z", kind: "watching", message: "watching p: vault-1 active" },
+    ]);
+  });
+
+  it("a failover: the active node goes down, a standby takes over; the gap is measured", () => {
+    const events = run(
+      snapshot(0, ["active", "standby", "standby"]),
+      snapshot(1, ["down", "standby", "standby"]),
+      snapshot(2, ["down", "standby", "standby"]),
+      snapshot(15.5, ["down", "active", "standby"]),
+    );
+    expect(kinds(events)).toEqual(["watching", "node-down", "no-active", "failover"]);
+    const failover = events.at(-1);
+    expect(failover?.gapMs).toBe(14_500);
+    expect(failover?.node).toBe("vault-2");
+    expect(failover?.message).toBe(
+      "failover: vault-2 is active after 14.5 s without an active node (was vault-1)",
+    );
+  });
+
+  it("two failovers in a row each get their own gap", () => {
+    const events = run(
+      snapshot(0, ["active", "standby", "standby"]),
+      snapshot(1, ["down", "standby", "standby"]),
+      snapshot(3, ["down", "active", "standby"]),
+      snapshot(4, ["down", "down", "standby"]),
+      snapshot(20, ["down", "down", "active"]),
+    );
+    const failovers = events.filter((event) => event.kind === "failover");
+    expect(failovers.map((event) => [event.node, event.gapMs])).toEqual([
+      ["vault-2", 2_000],
+      ["vault-3", 16_000],
+    ]);
+  });
+
+  it("a node flapping down and up is reported each time, without a leader event", () => {
+    const events = run(
+      snapshot(0, ["active", "standby", "standby"]),
+      snapshot(1, ["active", "down", "standby"]),
+      snapshot(2, ["active", "sealed", "standby"]),
+      snapshot(3, ["active", "down", "standby"]),
+      snapshot(4, ["active", "sealed", "standby"]),
+      snapshot(5, ["active", "standby", "standby"]),
+    );
+    expect(kinds(events)).toEqual([
+      "watching",
+      "node-down",
+      "node-up",
+      "node-down",
+      "node-up",
+      "unsealed",
+    ]);
+    expect(events[2]?.message).toBe("vault-2 is back, sealed");
+  });
+
+  it("a handover between two polls is a leader change with no gap seen", () => {
+    const events = run(snapshot(0, ["active", "standby"]), snapshot(1, ["standby", "active"]));
+    expect(events.at(-1)).toMatchObject({ kind: "leader-change", node: "vault-2", gapMs: 0 });
+  });
+
+  it("sealing, unsealing and storage health changes", () => {
+    const events = run(
+      snapshot(0, ["active", "standby"]),
+      snapshot(1, ["active", "sealed"]),
+      snapshot(2, ["active", "standby"], false),
+      snapshot(3, ["active", "standby"], true),
+    );
+    expect(kinds(events)).toEqual(["watching", "sealed", "unsealed", "storage", "storage"]);
+  });
+
+  it("starting with no active node counts the gap from the first snapshot", () => {
+    const events = run(snapshot(0, ["sealed", "sealed"]), snapshot(2, ["active", "sealed"]));
+    expect(events.at(-1)).toMatchObject({ kind: "failover", gapMs: 2_000 });
+  });
+});

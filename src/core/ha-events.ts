@@ -1,0 +1,148 @@
+import type { ClusterStatus, NodeMode } from "./cluster-status.js";
+
+export type HaEventKind =
+  | "watching"
+  | "node-down"
+  | "node-up"
+  | "sealed"
+  | "unsealed"
+  | "no-active"
+  | "failover"
+  | "leader-change"
+  | "storage"
+  | "action"
+  | "action-failed";
+
+export interface HaEvent {
+  /** ISO time of the snapshot (or action) that showed it. */
+  readonly at: string;
+  readonly kind: HaEventKind;
+  readonly node?: string;
+  readonly message: string;
+  /** For failovers: how long no node was active, between snapshots. */
+  readonly gapMs?: number;
+}
+
+/** What derivation remembers between snapshots. */
+export interface EventState {
+  readonly previous: ClusterStatus | undefined;
+  /** takenAt of the first snapshot without an active node, while there is none. */
+  readonly noActiveSince: string | undefined;
+  /** The last node seen active. */
+  readonly lastActive: string | undefined;
+}
+
+export const initialEventState: EventState = {
+  previous: undefined,
+  noActiveSince: undefined,
+  lastActive: undefined,
+};
+
+const unsealedModes: readonly NodeMode[] = ["active", "standby"];
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * Events from one snapshot to the next. Pure: same inputs, same events. The
+ * failover gap runs from the first snapshot without an active node to the
+ * first with one, so its resolution is the poll interval.
+ */
+export function deriveEvents(
+  state: EventState,
+  next: ClusterStatus,
+): { state: EventState; events: HaEvent[] } {
+  const at = next.takenAt;
+  const events: HaEvent[] = [];
+  const previous = state.previous;
+
+  if (!previous) {
+    events.push({
+      at,
+      kind: "watching",
+      message: `watching ${next.project}: ${next.active ? `${next.active} active` : `no active node (${next.summary})`}`,
+    });
+    return {
+      state: {
+        previous: next,
+        noActiveSince: next.active ? undefined : at,
+        lastActive: next.active,
+      },
+      events,
+    };
+  }
+
+  for (const node of next.nodes) {
+    const before = previous.nodes.find((candidate) => candidate.name === node.name)?.mode;
+    if (before === undefined || before === node.mode) continue;
+    if (node.mode === "down") {
+      events.push({
+        at,
+        kind: "node-down",
+        node: node.name,
+        message: `${node.name} is down (${node.container})`,
+      });
+    } else if (before === "down") {
+      events.push({
+        at,
+        kind: "node-up",
+        node: node.name,
+        message: `${node.name} is back, ${node.mode}`,
+      });
+    } else if (node.mode === "sealed" && unsealedModes.includes(before)) {
+      events.push({ at, kind: "sealed", node: node.name, message: `${node.name} sealed` });
+    } else if (before === "sealed" && unsealedModes.includes(node.mode)) {
+      events.push({
+        at,
+        kind: "unsealed",
+        node: node.name,
+        message: `${node.name} unsealed, ${node.mode}`,
+      });
+    }
+  }
+
+  if (previous.dynamodb.healthy !== next.dynamodb.healthy) {
+    events.push({
+      at,
+      kind: "storage",
+      message: next.dynamodb.healthy
+        ? "DynamoDB Local is healthy again"
+        : `DynamoDB Local is not healthy (${next.dynamodb.container})`,
+    });
+  }
+
+  let noActiveSince = state.noActiveSince;
+  let lastActive = state.lastActive;
+  if (previous.active && !next.active) {
+    noActiveSince = at;
+    events.push({
+      at,
+      kind: "no-active",
+      node: previous.active,
+      message: `no active node: ${previous.active} is ${next.nodes.find((node) => node.name === previous.active)?.mode ?? "gone"}`,
+    });
+  } else if (!previous.active && next.active) {
+    const gapMs = noActiveSince ? Date.parse(at) - Date.parse(noActiveSince) : undefined;
+    events.push({
+      at,
+      kind: "failover",
+      node: next.active,
+      gapMs,
+      message:
+        gapMs === undefined
+          ? `${next.active} is active`
+          : `failover: ${next.active} is active after ${seconds(gapMs)} without an active node${lastActive && lastActive !== next.active ? ` (was ${lastActive})` : ""}`,
+    });
+    noActiveSince = undefined;
+  } else if (previous.active && next.active && previous.active !== next.active) {
+    // Both snapshots saw an active node: the handover fell between two polls.
+    events.push({
+      at,
+      kind: "leader-change",
+      node: next.active,
+      gapMs: 0,
+      message: `leader changed: ${previous.active} → ${next.active} (no gap seen between polls)`,
+    });
+  }
+  if (next.active) lastActive = next.active;
+
+  return { state: { previous: next, noActiveSince, lastActive }, events };
+}
