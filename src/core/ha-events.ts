@@ -21,6 +21,8 @@ export interface HaEvent {
   readonly message: string;
   /** For failovers: how long no node was active, between snapshots. */
   readonly gapMs?: number;
+  /** Set by the event log: a stable identity for a line on screen. */
+  readonly id?: number;
 }
 
 /** What derivation remembers between snapshots. */

@@ -99,6 +99,7 @@ describe("StatusPoller", () => {
         kind: "action",
         message: "stopped vault-1's container",
         node: "vault-1",
+        id: 1,
       },
     ]);
   });

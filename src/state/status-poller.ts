@@ -37,6 +37,7 @@ export class StatusPoller extends EventEmitter<{ change: [DashboardState] }> {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly now: () => Date;
+  private sequence = 0;
 
   constructor(private readonly options: StatusPollerOptions) {
     super();
@@ -117,6 +118,9 @@ export class StatusPoller extends EventEmitter<{ change: [DashboardState] }> {
   }
 
   private bounded(events: HaEvent[]): HaEvent[] {
+    for (const [index, event] of events.entries()) {
+      if (event.id === undefined) events[index] = { ...event, id: ++this.sequence };
+    }
     const max = this.options.maxEvents ?? 200;
     return events.length > max ? events.slice(events.length - max) : events;
   }

@@ -123,8 +123,11 @@ export function EventLog(props: {
     <Box flexDirection="column">
       <Text bold>Events</Text>
       {shown.length === 0 ? <Text dimColor>(none yet)</Text> : null}
-      {shown.map((event, index) => (
-        <Text key={`${event.at}-${index}`} color={props.color ? eventColor(event) : undefined}>
+      {shown.map((event) => (
+        <Text
+          key={event.id ?? `${event.at} ${event.kind} ${event.message}`}
+          color={props.color ? eventColor(event) : undefined}
+        >
           {clip(`${time(event.at)}  ${event.message}`, props.width)}
         </Text>
       ))}
