@@ -284,10 +284,11 @@ export class ClusterService {
         const build = (await this.deps.buildCache?.needsBuild()) ?? true;
         await progress.run(
           `starting DynamoDB Local and ${this.config.nodes} Vault node${this.config.nodes === 1 ? "" : "s"} (docker compose up${build ? " --build" : ""} --wait)`,
-          () =>
+          (step) =>
             this.deps.compose.up(this.target, {
               build,
               waitTimeoutSeconds: Math.ceil(budget / 1000),
+              onMilestone: (text) => step.detail(text),
             }),
         );
         if (build) await this.deps.buildCache?.remember();

@@ -1,8 +1,13 @@
 import { styleText } from "node:util";
 
+/** Milestones inside one long step (e.g. "DynamoDB healthy" during compose up). */
+export interface StepReporter {
+  detail(text: string): void;
+}
+
 /** Long steps with elapsed time: a live line on a terminal, plain lines otherwise. */
 export interface Progress {
-  run<T>(label: string, work: () => Promise<T>): Promise<T>;
+  run<T>(label: string, work: (step: StepReporter) => Promise<T>): Promise<T>;
   note(line: string): void;
 }
 
@@ -17,16 +22,23 @@ export function createProgress(
   const paint = (format: Parameters<typeof styleText>[0], text: string) =>
     styleText(format, text, { stream });
   if (options.quiet) {
-    return { run: (_, work) => work(), note: () => {} };
+    return { run: (_, work) => work({ detail: () => {} }), note: () => {} };
   }
   return {
     async run(label, work) {
       const started = now();
       let timer: NodeJS.Timeout | undefined;
+      let latest = "";
+      const step: StepReporter = {
+        detail(text) {
+          latest = `${text} at ${seconds(now() - started)}`;
+          if (!live) stream.write(`  · ${latest}\n`);
+        },
+      };
       if (live) {
         const draw = () =>
           stream.write(
-            `\r\x1b[2K${paint("cyan", "…")} ${label} ${paint("dim", seconds(now() - started))}`,
+            `\r\x1b[2K${paint("cyan", "…")} ${label} ${paint("dim", `${seconds(now() - started)}${latest ? ` · ${latest}` : ""}`)}`,
           );
         draw();
         timer = setInterval(draw, 200);
@@ -34,7 +46,7 @@ export function createProgress(
         stream.write(`… ${label}\n`);
       }
       try {
-        const result = await work();
+        const result = await work(step);
         if (timer) clearInterval(timer);
         stream.write(
           `${live ? "\r\x1b[2K" : ""}${paint("green", "✔")} ${label} ${paint("dim", `(${seconds(now() - started)})`)}\n`,

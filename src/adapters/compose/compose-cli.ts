@@ -10,7 +10,15 @@ export interface ComposeTarget {
 export interface ComposeCli {
   /** Compose's version; throws DockerUnavailableError for a missing or v1 Compose. */
   version(): Promise<string>;
-  up(target: ComposeTarget, options: { build: boolean; waitTimeoutSeconds: number }): Promise<void>;
+  up(
+    target: ComposeTarget,
+    options: {
+      build: boolean;
+      waitTimeoutSeconds: number;
+      /** Milestones read from Compose's progress output, e.g. "dynamodb healthy". */
+      onMilestone?: (text: string) => void;
+    },
+  ): Promise<void>;
   down(target: ComposeTarget, options: { volumes: boolean }): Promise<void>;
   /** Streams logs to this process's stdout/stderr. */
   logs(
@@ -19,11 +27,42 @@ export interface ComposeCli {
   ): Promise<void>;
 }
 
+/**
+ * Turns Compose's plain progress lines into the milestones a user waits for:
+ * images built, DynamoDB healthy, the table created, each Vault node answering.
+ */
+export function milestones(
+  project: string,
+  report: (text: string) => void,
+): (line: string) => void {
+  const seen = new Set<string>();
+  const once = (key: string, text: string) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    report(text);
+  };
+  const container = new RegExp(`Container ${project}-(.+?)-\\d+\\s+(Healthy|Exited|Started)`);
+  return (line) => {
+    if (/^#\d+ \[/.test(line.trim())) once("build", "building images");
+    const match = container.exec(line);
+    if (!match) return;
+    const [, service, state] = match;
+    if (service === "dynamodb" && state === "Healthy") once("dynamodb", "DynamoDB healthy");
+    else if (service === "dynamodb-table" && state === "Exited") once("table", "table ready");
+    else if (service?.startsWith("vault-") && state === "Healthy")
+      once(service, `${service} answering`);
+  };
+}
+
 const describeCommand = (args: readonly string[]) => `docker ${args.join(" ")}`;
 
 export function createComposeCli(env: NodeJS.ProcessEnv = process.env): ComposeCli {
-  const run = async (args: string[], what: string) => {
-    const result = await execa("docker", args, { reject: false, env, all: true, stdin: "ignore" });
+  const run = async (args: string[], what: string, onLine?: (line: string) => void) => {
+    const subprocess = execa("docker", args, { reject: false, env, all: true, stdin: "ignore" });
+    if (onLine) {
+      for await (const line of subprocess.iterable({ from: "all" })) onLine(String(line));
+    }
+    const result = await subprocess;
     if (result.exitCode !== 0) {
       const output = String(result.all ?? "")
         .trim()
@@ -78,6 +117,7 @@ export function createComposeCli(env: NodeJS.ProcessEnv = process.env): ComposeC
           "--remove-orphans",
         ],
         "starting the cluster",
+        options.onMilestone && milestones(target.project, options.onMilestone),
       );
     },
     async down(target, options) {
