@@ -65,8 +65,13 @@ export async function runDashboard(
     },
   };
   poller.start();
+  // The terminal check above is ours; ink would otherwise treat CI=true as
+  // "not interactive" and draw nothing until exit. The alternate screen gives
+  // the terminal back as it was on q or Ctrl-C.
   const app = render(createElement(DashboardApp, { poller, actions, color }), {
     exitOnCtrlC: true,
+    interactive: true,
+    alternateScreen: true,
   });
   try {
     await app.waitUntilExit();

@@ -117,11 +117,22 @@ function toApiError(error: unknown): never {
   throw error;
 }
 
+/**
+ * Polls (health, leader) must fail fast so a frozen node cannot stall a
+ * snapshot. Calls that change state get a long budget: a `sys/init` that times
+ * out on our side may still succeed on Vault's, and its answer is the only
+ * copy of the keys (seen: init takes over 2 s while two clusters start on 2 cores).
+ */
+export const STATE_CHANGE_TIMEOUT_MS = 60_000;
+
 export function createVaultNodeClient(url: string, timeoutMs = 2_000): VaultNodeClient {
-  const vault = createNodeVault({
-    endpoint: url,
-    "request-promise": fetchRequester(timeoutMs),
-  } as createNodeVault.VaultOptions);
+  const client = (budget: number) =>
+    createNodeVault({
+      endpoint: url,
+      "request-promise": fetchRequester(budget),
+    } as createNodeVault.VaultOptions);
+  const vault = client(timeoutMs);
+  const patient = client(Math.max(timeoutMs, STATE_CHANGE_TIMEOUT_MS));
   const withToken = (token: string) => ({ headers: { "X-Vault-Token": token } });
   return {
     url,
@@ -141,13 +152,13 @@ export function createVaultNodeClient(url: string, timeoutMs = 2_000): VaultNode
     },
     async init(shares, threshold) {
       // write() rather than init(): the same call could carry recovery_* one day.
-      const body = (await vault
+      const body = (await patient
         .write("sys/init", { secret_shares: shares, secret_threshold: threshold })
         .catch(toApiError)) as { keys: string[]; keys_base64: string[]; root_token: string };
       return { keys: body.keys, keysBase64: body.keys_base64, rootToken: body.root_token };
     },
     async unseal(key) {
-      const body = (await vault.unseal({ key }).catch(toApiError)) as {
+      const body = (await patient.unseal({ key }).catch(toApiError)) as {
         sealed: boolean;
         progress: number;
       };
@@ -166,17 +177,17 @@ export function createVaultNodeClient(url: string, timeoutMs = 2_000): VaultNode
       };
     },
     async stepDown(token) {
-      await vault
+      await patient
         .request({ path: "/sys/step-down", method: "PUT", ...withToken(token) })
         .catch(toApiError);
     },
     async seal(token) {
-      await vault
+      await patient
         .request({ path: "/sys/seal", method: "PUT", ...withToken(token) })
         .catch(toApiError);
     },
     write: (path, data, token) =>
-      vault.write(path, data, withToken(token)).catch(toApiError) as Promise<unknown>,
+      patient.write(path, data, withToken(token)).catch(toApiError) as Promise<unknown>,
     read: (path, token) => vault.read(path, withToken(token)).catch(toApiError) as Promise<unknown>,
   };
 }
