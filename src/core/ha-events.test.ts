@@ -1,39 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type ClusterStatus, clusterStatus, type NodeMode, nodeStatus } from "./cluster-status.js";
+import { fakeStatus } from "../../test/support/status-fixture.js";
+import type { ClusterStatus, NodeMode } from "./cluster-status.js";
 import { deriveEvents, type EventState, type HaEvent, initialEventState } from "./ha-events.js";
 
 /** A snapshot at second `at` with the given modes for vault-1..N. */
-function snapshot(at: number, modes: NodeMode[], dynamodbHealthy = true): ClusterStatus {
-  const nodes = modes.map((mode, offset) =>
-    nodeStatus({
-      name: `vault-${offset + 1}`,
-      index: offset + 1,
-      url: `http://127.0.0.1:${8200 + offset}`,
-      container: { state: mode === "down" ? "exited" : "running", health: undefined },
-      probe:
-        mode === "down"
-          ? undefined
-          : {
-              reachable: true,
-              initialized: mode !== "uninitialized",
-              sealed: mode === "sealed" || mode === "uninitialized",
-              standby: mode === "standby",
-              version: "1.21.1",
-              latencyMs: 2,
-            },
-    }),
-  );
-  return clusterStatus("p", new Date(at * 1000), nodes, {
-    container: "running",
-    healthy: dynamodbHealthy,
-    table: "vault-data",
-    endpoint: undefined,
-    tableStatus: undefined,
-    itemCount: undefined,
-    lock: undefined,
-    error: undefined,
-  });
-}
+const snapshot = (at: number, modes: NodeMode[], dynamodbHealthy = true): ClusterStatus =>
+  fakeStatus(modes, { at: new Date(at * 1000), dynamodb: { healthy: dynamodbHealthy } });
 
 function run(...snapshots: ClusterStatus[]): HaEvent[] {
   let state: EventState = initialEventState;

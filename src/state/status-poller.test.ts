@@ -1,38 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type ClusterStatus, clusterStatus, nodeStatus } from "../core/cluster-status.js";
+import { fakeStatus } from "../../test/support/status-fixture.js";
+import type { ClusterStatus } from "../core/cluster-status.js";
 import { StatusPoller } from "./status-poller.js";
 
 const snapshot = (active: boolean, at: number): ClusterStatus =>
-  clusterStatus(
-    "p",
-    new Date(at),
-    [
-      nodeStatus({
-        name: "vault-1",
-        index: 1,
-        url: "http://127.0.0.1:8200",
-        container: { state: "running", health: undefined },
-        probe: {
-          reachable: true,
-          initialized: true,
-          sealed: false,
-          standby: !active,
-          version: "1.21.1",
-          latencyMs: 1,
-        },
-      }),
-    ],
-    {
-      container: "running",
-      healthy: true,
-      table: "t",
-      endpoint: undefined,
-      tableStatus: undefined,
-      itemCount: undefined,
-      lock: undefined,
-      error: undefined,
-    },
-  );
+  fakeStatus([active ? "active" : "standby"], { at: new Date(at) });
 
 describe("StatusPoller", () => {
   it("emits only when what is shown changed, not for a new timestamp", async () => {

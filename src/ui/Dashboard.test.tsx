@@ -1,11 +1,7 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
-import {
-  type ClusterStatus,
-  clusterStatus,
-  type NodeMode,
-  nodeStatus,
-} from "../core/cluster-status.js";
+import { fakeStatus } from "../../test/support/status-fixture.js";
+import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
 import type { HaEvent } from "../core/ha-events.js";
 import type { DashboardState } from "../state/status-poller.js";
 import { Dashboard } from "./Dashboard.js";
@@ -13,37 +9,23 @@ import { Dashboard } from "./Dashboard.js";
 const now = new Date("2026-11-22T12:00:10.000Z");
 
 function status(modes: NodeMode[], options: { dynamodbHealthy?: boolean } = {}): ClusterStatus {
-  const nodes = modes.map((mode, offset) =>
-    nodeStatus({
-      name: `vault-${offset + 1}`,
-      index: offset + 1,
-      url: `http://127.0.0.1:${8200 + offset}`,
-      container: { state: mode === "down" ? "exited" : "running", health: undefined },
-      probe:
-        mode === "down"
-          ? undefined
-          : {
-              reachable: true,
-              initialized: true,
-              sealed: mode === "sealed",
-              standby: mode === "standby",
-              version: "1.21.1",
-              latencyMs: 3,
-            },
-    }),
-  );
   const healthy = options.dynamodbHealthy ?? true;
-  return clusterStatus("demo", now, nodes, {
-    container: healthy ? "running" : "exited",
-    healthy,
-    table: "vault-data",
-    endpoint: "http://127.0.0.1:8000",
-    tableStatus: healthy ? "ACTIVE" : undefined,
-    itemCount: healthy ? 42 : undefined,
-    lock: healthy
-      ? { identity: "0f1e2d3c-aaaa-bbbb-cccc-000000000000", expiresAt: "2026-11-22T12:00:22.500Z" }
-      : undefined,
-    error: undefined,
+  return fakeStatus(modes, {
+    at: now,
+    project: "demo",
+    dynamodb: {
+      container: healthy ? "running" : "exited",
+      healthy,
+      endpoint: "http://127.0.0.1:8000",
+      tableStatus: healthy ? "ACTIVE" : undefined,
+      itemCount: healthy ? 42 : undefined,
+      lock: healthy
+        ? {
+            identity: "0f1e2d3c-aaaa-bbbb-cccc-000000000000",
+            expiresAt: "2026-11-22T12:00:22.500Z",
+          }
+        : undefined,
+    },
   });
 }
 
