@@ -210,7 +210,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     "vault-ha dashboard --interval 0.5",
     "vault-ha up --watch          # up, then the dashboard",
   ])
-    .option("--interval <seconds>", "poll interval", "1")
+    .option("--interval <seconds>", "seconds between polls, 0.2 to 60", "1")
     .action(async (options) => {
       const { dashboardCommand } = await import("./commands/dashboard.js");
       await dashboardCommand(contextFor(options), options);

@@ -67,11 +67,16 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
     `use it: eval "$(vault-ha env)"   ·   status: vault-ha status   ·   compose file: ${path.relative(context.cwd, result.composeFile)}`,
   );
   if (options.watch) {
-    if (!process.stdout.isTTY || !process.stdin.isTTY) {
-      output.warn("--watch needs an interactive terminal; use vault-ha status --watch instead");
+    // The cluster is up either way; only the view is not possible here.
+    const { isInteractive, NOT_A_TERMINAL } = await import("./dashboard.js");
+    if (!isInteractive()) {
+      output.warn(`--watch: ${NOT_A_TERMINAL}`);
       return;
     }
-    const { runDashboard } = await import("./dashboard.js");
-    await runDashboard(cluster, 1_000, context.env);
+    const [{ runDashboard }, { DEFAULT_INTERVAL_MS }] = await Promise.all([
+      import("../services/dashboard.js"),
+      import("../state/status-poller.js"),
+    ]);
+    await runDashboard(cluster, DEFAULT_INTERVAL_MS, context.env);
   }
 }

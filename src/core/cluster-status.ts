@@ -142,3 +142,14 @@ export function clusterStatus(
     summary: summarize(nodes),
   };
 }
+
+/**
+ * Whole seconds until the HA lock item expires, as of the snapshot (negative
+ * once expired). The holder renews it every few seconds, so a count that runs
+ * past zero means the holder is gone and a standby may take the lock.
+ */
+export function lockSecondsLeft(status: ClusterStatus): number | undefined {
+  const lock = status.dynamodb.lock;
+  if (!lock) return undefined;
+  return Math.round((Date.parse(lock.expiresAt) - Date.parse(status.takenAt)) / 1000);
+}

@@ -4,8 +4,21 @@ import type { ClusterStatus, NodeMode } from "./cluster-status.js";
 import { deriveEvents, type EventState, type HaEvent, initialEventState } from "./ha-events.js";
 
 /** A snapshot at second `at` with the given modes for vault-1..N. */
-const snapshot = (at: number, modes: NodeMode[], dynamodbHealthy = true): ClusterStatus =>
-  fakeStatus(modes, { at: new Date(at * 1000), dynamodb: { healthy: dynamodbHealthy } });
+const snapshot = (
+  at: number,
+  modes: NodeMode[],
+  dynamodbHealthy = true,
+  lockIdentity?: string,
+): ClusterStatus =>
+  fakeStatus(modes, {
+    at: new Date(at * 1000),
+    dynamodb: {
+      healthy: dynamodbHealthy,
+      lock: lockIdentity
+        ? { identity: lockIdentity, expiresAt: new Date((at + 15) * 1000).toISOString() }
+        : undefined,
+    },
+  });
 
 function run(...snapshots: ClusterStatus[]): HaEvent[] {
   let state: EventState = initialEventState;
@@ -80,6 +93,7 @@ describe("HA events from successive snapshots", () => {
       "node-up",
       "unsealed",
     ]);
+    expect(events[1]?.message).toBe("vault-2 is down (container exited)");
     expect(events[2]?.message).toBe("vault-2 is back, sealed");
   });
 
@@ -101,5 +115,94 @@ describe("HA events from successive snapshots", () => {
   it("starting with no active node counts the gap from the first snapshot", () => {
     const events = run(snapshot(0, ["sealed", "sealed"]), snapshot(2, ["active", "sealed"]));
     expect(events.at(-1)).toMatchObject({ kind: "failover", gapMs: 2_000 });
+  });
+
+  it("the active node flapping (sealed, unsealed, sealed, unsealed) gives one gap per outage", () => {
+    const events = run(
+      snapshot(0, ["active", "standby"]),
+      snapshot(1, ["sealed", "standby"]),
+      snapshot(2, ["active", "standby"]),
+      snapshot(3, ["sealed", "standby"]),
+      snapshot(3.5, ["sealed", "sealed"]),
+      snapshot(6, ["active", "sealed"]),
+    );
+    expect(kinds(events)).toEqual([
+      "watching",
+      "sealed",
+      "no-active",
+      "unsealed",
+      "failover",
+      "sealed",
+      "no-active",
+      "sealed",
+      "unsealed",
+      "failover",
+    ]);
+    const gaps = events.filter((event) => event.kind === "failover");
+    expect(gaps.map((event) => [event.message, event.gapMs])).toEqual([
+      ["vault-1 is active again after 1.0 s without an active node", 1_000],
+      ["vault-1 is active again after 3.0 s without an active node", 3_000],
+    ]);
+  });
+
+  it("a standby flapping between down and standby never touches the failover state", () => {
+    const events = run(
+      snapshot(0, ["active", "standby"]),
+      snapshot(1, ["active", "down"]),
+      snapshot(2, ["active", "standby"]),
+      snapshot(3, ["active", "down"]),
+      snapshot(4, ["down", "down"]),
+      snapshot(9, ["down", "active"]),
+    );
+    expect(kinds(events)).toEqual([
+      "watching",
+      "node-down",
+      "node-up",
+      "node-down",
+      "node-down",
+      "no-active",
+      "node-up",
+      "failover",
+    ]);
+    expect(events.at(-1)?.gapMs).toBe(5_000);
+  });
+
+  it("a new identity on the HA lock item is logged; a renewal (same identity) is not", () => {
+    const events = run(
+      snapshot(0, ["active", "standby"], true, "aaaaaaaa-1111"),
+      snapshot(5, ["active", "standby"], true, "aaaaaaaa-1111"),
+      snapshot(6, ["down", "standby"], true, "aaaaaaaa-1111"),
+      // A poll that could not read the item forgets nothing.
+      snapshot(20, ["down", "standby"], true, undefined),
+      snapshot(21, ["down", "active"], true, "bbbbbbbb-2222"),
+    );
+    expect(events.find((event) => event.kind === "lock")?.message).toBe(
+      "HA lock acquired again: identity bbbbbbbb… (was aaaaaaaa…)",
+    );
+    expect(kinds(events).filter((kind) => kind === "lock")).toHaveLength(1);
+  });
+
+  it("two nodes claiming active is a split, not a gap", () => {
+    const events = run(
+      snapshot(0, ["active", "standby"]),
+      snapshot(1, ["active", "active"]),
+      snapshot(2, ["active", "active"]),
+      snapshot(3, ["standby", "active"]),
+    );
+    expect(kinds(events)).toEqual(["watching", "split", "failover"]);
+    expect(events[1]?.message).toBe("more than one node reports active: vault-1, vault-2");
+    expect(events[2]?.gapMs).toBeUndefined();
+  });
+
+  it("a node whose container runs but whose API does not answer is down, and says why", () => {
+    const healthy = snapshot(0, ["active", "standby"]);
+    const frozen = snapshot(1, ["active", "standby"]);
+    const events = run(healthy, {
+      ...frozen,
+      nodes: frozen.nodes.map((node) =>
+        node.name === "vault-2" ? { ...node, mode: "down" as const } : node,
+      ),
+    });
+    expect(events.at(-1)?.message).toBe("vault-2 is down (not answering)");
   });
 });

@@ -9,6 +9,8 @@ export type HaEventKind =
   | "no-active"
   | "failover"
   | "leader-change"
+  | "split"
+  | "lock"
   | "storage"
   | "action"
   | "action-failed";
@@ -32,16 +34,20 @@ export interface EventState {
   readonly noActiveSince: string | undefined;
   /** The last node seen active. */
   readonly lastActive: string | undefined;
+  /** The HA lock item's identity when last read (a poll may fail to read it). */
+  readonly lockIdentity: string | undefined;
 }
 
 export const initialEventState: EventState = {
   previous: undefined,
   noActiveSince: undefined,
   lastActive: undefined,
+  lockIdentity: undefined,
 };
 
 const unsealedModes: readonly NodeMode[] = ["active", "standby"];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const short = (identity: string) => `${identity.slice(0, 8)}…`;
 
 /**
  * Events from one snapshot to the next. Pure: same inputs, same events. The
@@ -65,8 +71,9 @@ export function deriveEvents(
     return {
       state: {
         previous: next,
-        noActiveSince: next.active ? undefined : at,
+        noActiveSince: next.active || next.summary === "split" ? undefined : at,
         lastActive: next.active,
+        lockIdentity: next.dynamodb.lock?.identity,
       },
       events,
     };
@@ -80,7 +87,7 @@ export function deriveEvents(
         at,
         kind: "node-down",
         node: node.name,
-        message: `${node.name} is down (${node.container})`,
+        message: `${node.name} is down (${node.container === "running" ? "not answering" : `container ${node.container}`})`,
       });
     } else if (before === "down") {
       events.push({
@@ -111,18 +118,46 @@ export function deriveEvents(
     });
   }
 
+  // The lock item's identity is new each time a node acquires the lock (a
+  // renewal keeps it), so a new identity is the table's side of a failover.
+  const lockBefore = state.lockIdentity;
+  const lockNow = next.dynamodb.lock?.identity;
+  if (lockBefore && lockNow && lockBefore !== lockNow) {
+    events.push({
+      at,
+      kind: "lock",
+      message: `HA lock acquired again: identity ${short(lockNow)} (was ${short(lockBefore)})`,
+    });
+  }
+
   let noActiveSince = state.noActiveSince;
   let lastActive = state.lastActive;
-  if (previous.active && !next.active) {
+  if (next.summary === "split") {
+    // Several nodes answering "active" is not a gap; only the log says so.
+    if (previous.summary !== "split") {
+      const claimants = next.nodes
+        .filter((node) => node.mode === "active")
+        .map((node) => node.name);
+      events.push({
+        at,
+        kind: "split",
+        message: `more than one node reports active: ${claimants.join(", ")}`,
+      });
+    }
+  } else if (!next.active && (previous.active || previous.summary === "split")) {
     noActiveSince = at;
+    const was = previous.active;
     events.push({
       at,
       kind: "no-active",
-      node: previous.active,
-      message: `no active node: ${previous.active} is ${next.nodes.find((node) => node.name === previous.active)?.mode ?? "gone"}`,
+      node: was,
+      message: was
+        ? `no active node: ${was} is ${next.nodes.find((node) => node.name === was)?.mode ?? "gone"}`
+        : "no active node",
     });
   } else if (!previous.active && next.active) {
     const gapMs = noActiveSince ? Date.parse(at) - Date.parse(noActiveSince) : undefined;
+    const again = lastActive === next.active;
     events.push({
       at,
       kind: "failover",
@@ -131,7 +166,9 @@ export function deriveEvents(
       message:
         gapMs === undefined
           ? `${next.active} is active`
-          : `failover: ${next.active} is active after ${seconds(gapMs)} without an active node${lastActive && lastActive !== next.active ? ` (was ${lastActive})` : ""}`,
+          : again
+            ? `${next.active} is active again after ${seconds(gapMs)} without an active node`
+            : `failover: ${next.active} is active after ${seconds(gapMs)} without an active node${lastActive ? ` (was ${lastActive})` : ""}`,
     });
     noActiveSince = undefined;
   } else if (previous.active && next.active && previous.active !== next.active) {
@@ -146,5 +183,8 @@ export function deriveEvents(
   }
   if (next.active) lastActive = next.active;
 
-  return { state: { previous: next, noActiveSince, lastActive }, events };
+  return {
+    state: { previous: next, noActiveSince, lastActive, lockIdentity: lockNow ?? lockBefore },
+    events,
+  };
 }

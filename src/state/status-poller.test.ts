@@ -75,4 +75,74 @@ describe("StatusPoller", () => {
       },
     ]);
   });
+
+  it("a poll asked for while one runs follows it, never overlapping it", async () => {
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const poller = new StatusPoller({
+      snapshot: async () => {
+        calls++;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return snapshot(true, calls);
+      },
+      intervalMs: 1000,
+    });
+    const first = poller.pollOnce();
+    const second = poller.pollOnce();
+    const third = poller.pollOnce();
+    expect(second).toBe(third);
+    await Promise.all([first, second, third]);
+    expect(most).toBe(1);
+    expect(calls).toBe(2);
+  });
+
+  it("emits when the HA lock's remaining seconds change, not for a renewal-less poll within the second", async () => {
+    const lock = { identity: "id", expiresAt: new Date(15_000).toISOString() };
+    const at = (ms: number) => fakeStatus(["active"], { at: new Date(ms), dynamodb: { lock } });
+    const answers = [at(0), at(200), at(1_000)];
+    const poller = new StatusPoller({
+      snapshot: async () => answers.shift() as ClusterStatus,
+      intervalMs: 1000,
+    });
+    let changes = 0;
+    poller.on("change", () => changes++);
+    await poller.pollOnce();
+    await poller.pollOnce();
+    expect(changes).toBe(1);
+    await poller.pollOnce();
+    expect(changes).toBe(2);
+  });
+
+  it("runs one action at a time, logs its outcome, and shows it as busy meanwhile", async () => {
+    const poller = new StatusPoller({
+      snapshot: async () => snapshot(true, 0),
+      intervalMs: 1000,
+      now: () => new Date(5000),
+    });
+    let finish: (message: string) => void = () => {};
+    const first = poller.act(
+      "stop vault-1",
+      "vault-1",
+      () => new Promise<string>((resolve) => (finish = resolve)),
+    );
+    expect(poller.state.busy).toBe("stop vault-1");
+    await poller.act("step-down", undefined, async () => "never runs");
+    finish("stopped vault-1's container");
+    await first;
+    expect(poller.state.busy).toBeUndefined();
+    expect(poller.state.events.map((event) => [event.kind, event.message])).toEqual([
+      ["action-failed", "step-down: not started, stop vault-1 is still running"],
+      ["action", "stopped vault-1's container"],
+    ]);
+    await poller.act("unseal all", undefined, async () => {
+      throw new Error("no keys stored for project p\nmore detail");
+    });
+    expect(poller.state.events.at(-1)?.message).toBe(
+      "unseal all failed: no keys stored for project p",
+    );
+  });
 });

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { ClusterStatus } from "../core/cluster-status.js";
+import { type ClusterStatus, lockSecondsLeft } from "../core/cluster-status.js";
 import {
   deriveEvents,
   type EventState,
@@ -15,6 +15,8 @@ export interface DashboardState {
   /** Set when the last poll failed or timed out. */
   readonly pollError: string | undefined;
   readonly intervalMs: number;
+  /** The action running now; one at a time. */
+  readonly busy: string | undefined;
 }
 
 export interface StatusPollerOptions {
@@ -26,16 +28,21 @@ export interface StatusPollerOptions {
   readonly now?: () => Date;
 }
 
+export const DEFAULT_INTERVAL_MS = 1_000;
+
 /**
  * Polls cluster status outside React. One poll at a time (a slow node delays
  * the next poll, never stacks them), every poll bounded by a timeout, and a
- * "change" event only when what the screen shows changed.
+ * "change" event only when what the screen shows changed. Actions run here
+ * too, so their outcome lands in the same event log as what they caused.
  */
 export class StatusPoller extends EventEmitter<{ change: [DashboardState] }> {
   private current: DashboardState;
   private events: EventState = initialEventState;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private inFlight: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
   private readonly now: () => Date;
   private sequence = 0;
 
@@ -47,6 +54,7 @@ export class StatusPoller extends EventEmitter<{ change: [DashboardState] }> {
       events: [],
       pollError: undefined,
       intervalMs: options.intervalMs,
+      busy: undefined,
     };
   }
 
@@ -71,13 +79,53 @@ export class StatusPoller extends EventEmitter<{ change: [DashboardState] }> {
       ...this.current,
       events: this.bounded([
         ...this.current.events,
-        { at: this.now().toISOString(), kind, message, node },
+        { at: this.now().toISOString(), kind, message, ...(node ? { node } : {}) },
       ]),
     });
   }
 
-  /** Runs one poll now (tests, and right after an action). */
-  async pollOnce(): Promise<void> {
+  /**
+   * Polls now, or right after the poll in flight when there is one: polls
+   * never overlap, so snapshots reach the event derivation in the order they
+   * were taken.
+   */
+  pollOnce(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = this.poll().finally(() => {
+        this.inFlight = undefined;
+      });
+      return this.inFlight;
+    }
+    // Whoever asks while a poll runs wants a snapshot taken after asking.
+    this.queued ??= this.inFlight.then(() => {
+      this.queued = undefined;
+      return this.pollOnce();
+    });
+    return this.queued;
+  }
+
+  /**
+   * Runs one action (a key press): refused while another runs, its outcome
+   * logged as an event, then a fresh poll so the screen shows its effect.
+   */
+  async act(label: string, node: string | undefined, work: () => Promise<string>): Promise<void> {
+    if (this.current.busy) {
+      this.log("action-failed", `${label}: not started, ${this.current.busy} is still running`);
+      return;
+    }
+    this.publish({ ...this.current, busy: label });
+    try {
+      this.log("action", await work(), node);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log("action-failed", `${label} failed: ${message.split("\n")[0]}`, node);
+    } finally {
+      this.publish({ ...this.current, busy: undefined });
+    }
+    if (this.running) await this.pollOnce();
+  }
+
+  private async poll(): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? Math.max(3_000, this.options.intervalMs * 3);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -132,10 +180,15 @@ export class StatusPoller extends EventEmitter<{ change: [DashboardState] }> {
   }
 }
 
-// The snapshot's own timestamp changes every poll; what is on screen does not.
+// The snapshot's own timestamp changes every poll; what is on screen (the
+// lock's remaining seconds, counted from it) changes less often.
 function comparable(state: DashboardState): string {
   return JSON.stringify({
     ...state,
-    status: state.status && { ...state.status, takenAt: undefined },
+    status: state.status && {
+      ...state.status,
+      takenAt: undefined,
+      lockSecondsLeft: lockSecondsLeft(state.status),
+    },
   });
 }

@@ -1,17 +1,14 @@
 import { useApp, useInput, useWindowSize } from "ink";
 import { useEffect, useState } from "react";
+import type { ContainerAction, DashboardActions } from "../state/cluster-actions.js";
 import type { DashboardState, StatusPoller } from "../state/status-poller.js";
 import { Dashboard } from "./Dashboard.js";
 
-/** What the keys do; the command wires them to the cluster service. */
-export interface DashboardActions {
-  stepDown(): Promise<string>;
-  container(node: string, action: "stop" | "start" | "kill"): Promise<string>;
-  seal(node: string): Promise<string>;
-  unsealAll(): Promise<string>;
-}
-
-/** The container: subscribes to the poller, owns selection and keys, renders the view. */
+/**
+ * Subscribes to the poller, owns the selection and the keys, renders the
+ * view. The only place the dashboard exits (q, Ctrl-C): ink then restores the
+ * terminal, and the command returns.
+ */
 export function DashboardApp(props: {
   readonly poller: StatusPoller;
   readonly actions: DashboardActions;
@@ -22,63 +19,43 @@ export function DashboardApp(props: {
   const { columns, rows } = useWindowSize();
   const [state, setState] = useState<DashboardState>(poller.state);
   const [selected, setSelected] = useState(0);
-  const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [now, setNow] = useState(() => new Date());
 
   useEffect(() => {
-    const onChange = (next: DashboardState) => {
-      setState(next);
-      setNow(new Date());
-    };
-    poller.on("change", onChange);
+    // The poller may have changed between the first render and subscribing.
+    setState(poller.state);
+    poller.on("change", setState);
     return () => {
-      poller.off("change", onChange);
+      poller.off("change", setState);
     };
   }, [poller]);
 
   const nodes = state.status?.nodes ?? [];
-  const node = nodes[Math.min(selected, Math.max(0, nodes.length - 1))]?.name;
-
-  const run = (label: string, work: () => Promise<string>) => {
-    if (busy) return;
-    setBusy(label);
-    work()
-      .then((message) => poller.log("action", message))
-      .catch((error: Error) =>
-        poller.log("action-failed", `${label} failed: ${error.message.split("\n")[0]}`),
-      )
-      .finally(() => {
-        setBusy(undefined);
-        void poller.pollOnce();
-      });
+  const row = Math.min(selected, Math.max(0, nodes.length - 1));
+  const node = nodes[row]?.name;
+  const onNode = (action: ContainerAction) => {
+    if (node) void poller.act(`${action} ${node}`, node, () => actions.container(node, action));
   };
 
   useInput((input, key) => {
-    if (input === "q" || (key.ctrl && input === "c")) {
-      exit();
-      return;
-    }
-    if (key.upArrow) setSelected((index) => Math.max(0, index - 1));
-    else if (key.downArrow) setSelected((index) => Math.min(nodes.length - 1, index + 1));
-    else if (input === "s") run("step-down", actions.stepDown);
-    else if (input === "u") run("unseal all", actions.unsealAll);
-    else if (node && input === "x") run(`stop ${node}`, () => actions.container(node, "stop"));
-    else if (node && input === "t") run(`start ${node}`, () => actions.container(node, "start"));
-    else if (node && input === "k") run(`kill ${node}`, () => actions.container(node, "kill"));
-    else if (node && input === "S") run(`seal ${node}`, () => actions.seal(node));
+    if (input === "q" || (key.ctrl && input === "c")) exit();
+    else if (key.upArrow || input === "k") setSelected(Math.max(0, row - 1));
+    else if (key.downArrow || input === "j") setSelected(Math.min(nodes.length - 1, row + 1));
+    else if (input === "s") void poller.act("step-down", undefined, actions.stepDown);
+    else if (input === "u") void poller.act("unseal all", undefined, actions.unsealAll);
+    else if (input === "x") onNode("stop");
+    else if (input === "t") onNode("start");
+    else if (input === "K") onNode("kill");
+    else if (input === "S" && node) void poller.act(`seal ${node}`, node, () => actions.seal(node));
   });
 
-  // Header, table, storage, blank lines and help take about 9 + nodes rows.
-  const eventLines = Math.max(3, (rows || 24) - nodes.length - 11);
   return (
     <Dashboard
       state={state}
-      selected={selected}
+      selected={row}
+      // One column spare: a line as wide as the terminal wraps on some terminals.
       width={Math.max(40, (columns || 80) - 1)}
-      eventLines={eventLines}
+      height={rows || 24}
       color={props.color}
-      now={now}
-      busy={busy}
     />
   );
 }

@@ -13,7 +13,39 @@ set -euo pipefail
 engine_ok() { docker info >/dev/null 2>&1; }
 engine_ok || die "no Docker engine answers; run through test/bed/with-docker.sh (npm run testbed)"
 
+# Debian packages of each stand-in's root filesystem. Vault: the trust store,
+# setcap (libcap2-bin), dumb-init as PID 1 and gosu to drop root, as the
+# official Alpine image has ca-certificates, libcap, dumb-init and su-exec.
+# DynamoDB Local: a Java 17 runtime and the AWS CLI the healthcheck uses.
+VAULT_ROOTFS_PACKAGES="ca-certificates libcap2-bin dumb-init gosu"
+DYNAMODB_ROOTFS_PACKAGES="openjdk-17-jre-headless awscli ca-certificates"
+
+# quiet CMD...: runs CMD and shows its output only when it fails. On success
+# it is noise (debootstrap's and dpkg's progress, Maven's, the docker CLI's
+# legacy-builder notice) that hides the step timings this script prints.
+quiet() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    return 1
+  fi
+}
+
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# Stand-ins carry a label with a hash of everything they are built from
+# (versions, package lists, Dockerfile, entrypoint, helper scripts), so editing
+# any of those rebuilds them on the next run instead of silently testing an
+# old image. An image without the label (a pulled official one) is left alone.
+inputs_label=org.vault-ha.testbed.inputs
+# inputs_hash TEXT FILES...: TEXT names the versions and packages.
+inputs_hash() {
+  local text=$1; shift
+  { printf '%s\n' "$text"; cat "$@"; } | sha256sum | cut -c1-16
+}
+image_label() {
+  docker image inspect -f "{{index .Config.Labels \"$inputs_label\"}}" "$1" 2>/dev/null || true
+}
 
 # A laptop may simply pull the official image; CI must never depend on it.
 try_pull() {
@@ -38,7 +70,7 @@ ensure_rootfs() {
       command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
       local dir
       dir=$(mktemp -d)
-      step "debootstrap $DEBIAN_SUITE (minbase)" debootstrap --variant=minbase "$DEBIAN_SUITE" "$dir" "$(debian_mirror)" >&2
+      step "debootstrap $DEBIAN_SUITE (minbase)" quiet debootstrap --variant=minbase "$DEBIAN_SUITE" "$dir" "$(debian_mirror)"
       mkdir -p "$(dirname "$base")"
       tar -C "$dir" -cf "$base.tmp" . && mv "$base.tmp" "$base"
       rm -rf "$dir"
@@ -51,26 +83,28 @@ ensure_rootfs() {
     # shellcheck disable=SC2064
     trap "umount '$root/proc' 2>/dev/null || true" EXIT
     step "apt-get install in $name root filesystem: $packages" \
-      chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*"
+      quiet chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*"
     umount "$root/proc"
     trap - EXIT
     : > "$root/etc/resolv.conf"
     tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$root"
   fi
-  step "docker import $ROOTFS_IMAGE" docker import "$tarball" "$ROOTFS_IMAGE" >/dev/null
+  step "docker import $ROOTFS_IMAGE" quiet docker import "$tarball" "$ROOTFS_IMAGE"
 }
 
 build_vault_standin() {
   local binary
   binary=$(step "Vault $VAULT_VERSION binary (Go module proxy)" "$bed_dir/vault/build-vault.sh")
-  ensure_rootfs vault ca-certificates libcap2-bin dumb-init gosu
+  # shellcheck disable=SC2086 # one argument per package
+  ensure_rootfs vault $VAULT_ROOTFS_PACKAGES
   local context
   context=$(mktemp -d)
   cp "$bed_dir/vault/Dockerfile" "$bed_dir/vault/docker-entrypoint.sh" "$context/"
   ln "$binary" "$context/vault" 2>/dev/null || cp "$binary" "$context/vault"
   step "docker build $VAULT_IMAGE:$VAULT_VERSION" \
-    docker build -q --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" -t "$VAULT_IMAGE:$VAULT_VERSION" "$context" >/dev/null
+    quiet docker build -q --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" --label "$inputs_label=$WANT_INPUTS" \
+    -t "$VAULT_IMAGE:$VAULT_VERSION" "$context" >/dev/null
   rm -rf "$context"
 }
 
@@ -79,7 +113,7 @@ dynamodb_dist() {
   if [ ! -f "$dist/DynamoDBLocal.jar" ]; then
     local work="$BED_CACHE/dynamodb-local/$DYNAMODB_VERSION-sdk$DYNAMODB_AWSSDK_VERSION/work"
     rm -rf "$work" && mkdir -p "$work/lib"
-    mvn -q -B -f "$bed_dir/dynamodb/pom.xml" -Ddynamodb.version="$DYNAMODB_VERSION" -Dawssdk.version="$DYNAMODB_AWSSDK_VERSION" \
+    quiet mvn -B -Dstyle.color=never -f "$bed_dir/dynamodb/pom.xml" -Ddynamodb.version="$DYNAMODB_VERSION" -Dawssdk.version="$DYNAMODB_AWSSDK_VERSION" \
       dependency:copy-dependencies -DoutputDirectory="$work/lib" >&2
     mkdir -p "$work/dist/DynamoDBLocal_lib"
     local jar="$work/lib/DynamoDBLocal-$DYNAMODB_VERSION.jar"
@@ -99,28 +133,45 @@ dynamodb_dist() {
 build_dynamodb_standin() {
   local dist
   dist=$(step "DynamoDB Local $DYNAMODB_VERSION from Maven Central" dynamodb_dist)
-  ensure_rootfs dynamodb openjdk-17-jre-headless awscli ca-certificates
+  # shellcheck disable=SC2086 # one argument per package
+  ensure_rootfs dynamodb $DYNAMODB_ROOTFS_PACKAGES
   local context
   context=$(mktemp -d)
   cp "$bed_dir/dynamodb/Dockerfile" "$context/"
   cp -r "$dist" "$context/dist"
   step "docker build $DYNAMODB_IMAGE:$DYNAMODB_VERSION" \
-    docker build -q --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" -t "$DYNAMODB_IMAGE:$DYNAMODB_VERSION" "$context" >/dev/null
+    quiet docker build -q --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" --label "$inputs_label=$WANT_INPUTS" \
+    -t "$DYNAMODB_IMAGE:$DYNAMODB_VERSION" "$context" >/dev/null
   rm -rf "$context"
 }
 
+# ensure IMAGE BUILD_FUNCTION INPUT_TEXT INPUT_FILES...
 ensure() {
-  local image=$1 build=$2
+  local image=$1 build=$2; shift 2
+  local started=$SECONDS label old_id=
+  WANT_INPUTS=$(inputs_hash "$@")
   if have_image "$image"; then
-    log "$image: present"
+    label=$(image_label "$image")
+    if [ -z "$label" ] || [ "$label" = "$WANT_INPUTS" ]; then
+      log "$image: present (checked in $((SECONDS - started)) s)"
+      return 0
+    fi
+    log "$image: stand-in built from older inputs ($label, now $WANT_INPUTS); rebuilding"
+    old_id=$(docker image inspect -f '{{.Id}}' "$image")
   elif try_pull "$image"; then
-    log "$image: pulled"
-  else
-    step "stand-in $image" "$build"
+    log "$image: pulled in $((SECONDS - started)) s"
+    return 0
   fi
+  step "stand-in $image" "$build"
+  # The replaced stand-in is now untagged; drop it unless something still uses it.
+  if [ -n "$old_id" ]; then docker image rm "$old_id" >/dev/null 2>&1 || true; fi
 }
 
 started=$SECONDS
-ensure "$VAULT_IMAGE:$VAULT_VERSION" build_vault_standin
-ensure "$DYNAMODB_IMAGE:$DYNAMODB_VERSION" build_dynamodb_standin
+ensure "$VAULT_IMAGE:$VAULT_VERSION" build_vault_standin \
+  "vault $VAULT_VERSION api $VAULT_API_VERSION sdk $VAULT_SDK_VERSION $DEBIAN_SUITE $VAULT_ROOTFS_PACKAGES" \
+  "$bed_dir/vault/Dockerfile" "$bed_dir/vault/docker-entrypoint.sh" "$bed_dir/vault/go.mod"
+ensure "$DYNAMODB_IMAGE:$DYNAMODB_VERSION" build_dynamodb_standin \
+  "dynamodb-local $DYNAMODB_VERSION aws-sdk $DYNAMODB_AWSSDK_VERSION $DEBIAN_SUITE $DYNAMODB_ROOTFS_PACKAGES" \
+  "$bed_dir/dynamodb/Dockerfile" "$bed_dir/dynamodb/pom.xml" "$bed_dir/dynamodb/relink-manifest.py"
 log "images ready in $((SECONDS - started)) s: $(docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "^($VAULT_IMAGE:$VAULT_VERSION|$DYNAMODB_IMAGE:$DYNAMODB_VERSION) " | tr '\n' ' ')"

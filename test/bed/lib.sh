@@ -1,9 +1,18 @@
+# shellcheck shell=bash
 # Shared helpers for the test bed scripts (sourced, not run).
 bed_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
 set -a; . "$bed_dir/versions.env"; set +a
 BED_CACHE=${VAULT_HA_TESTBED_CACHE:-/var/cache/vault-ha-testbed}
+# A laptop user without root cannot create the system-wide default; the
+# user's cache folder serves (only the engine's locks and log go there when
+# Docker already runs).
+if [ -z "${VAULT_HA_TESTBED_CACHE:-}" ] && ! { mkdir -p "$BED_CACHE" 2>/dev/null && [ -w "$BED_CACHE" ]; }; then
+  BED_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/vault-ha-testbed
+fi
 mkdir -p "$BED_CACHE"
+# Child scripts (vault/build-vault.sh) read the same cache.
+export VAULT_HA_TESTBED_CACHE=$BED_CACHE
 
 log() { printf 'testbed: %s\n' "$*" >&2; }
 die() { printf 'testbed: error: %s\n' "$*" >&2; exit 1; }

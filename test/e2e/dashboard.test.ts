@@ -4,22 +4,32 @@ import { CLI } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
 import { eventually } from "../support/vault-http.js";
 
-// The dashboard in a real terminal (tmux) against a real 3-node cluster.
-const session = "vha-e2e-dashboard";
+// The dashboard in a real terminal (tmux) against a real 3-node cluster. A
+// tmux server of its own (-L) keeps the test away from anyone else's sessions.
+const socket = "vha-dash-e2e";
+const session = "dashboard";
 let cluster: CliCluster;
 
-const tmux = (...args: string[]) => execa("tmux", args, { reject: false });
+const tmux = (...args: string[]) => execa("tmux", ["-L", socket, ...args], { reject: false });
 const screen = async () => (await tmux("capture-pane", "-p", "-t", session)).stdout;
+const nodeRows = (text: string) => text.split("\n").filter((row) => /^[ ›] vault-\d /.test(row));
 
-describe("vault-ha dashboard in a real terminal", () => {
+describe("vault-ha dashboard", () => {
   beforeAll(async () => {
-    const version = await tmux("-V");
+    const version = await execa("tmux", ["-V"], { reject: false });
     // CI provisions tmux (test/bed/with-docker.sh); without it this test fails, never skips.
-    expect(version.exitCode, "tmux is required for the dashboard test").toBe(0);
-    cluster = await cliCluster("vha-e2e-dash", { vault: 23200, dynamodb: 23000 });
-    const up = await cluster.run(["up"]);
+    expect(version.exitCode, "tmux is required for the dashboard test (apt-get install tmux)").toBe(
+      0,
+    );
+    cluster = await cliCluster("vha-dash-e2e", { vault: 21250, dynamodb: 21050 });
+    // Off a terminal, --watch still brings the cluster up and only warns.
+    const up = await cluster.run(["up", "--watch"]);
     expect(up.exitCode, up.stderr).toBe(0);
-    await tmux("kill-session", "-t", session);
+    expect(up.stdout).toContain("cluster vha-dash-e2e is up");
+    expect(up.stderr).toContain(
+      "warning: --watch: the dashboard needs an interactive terminal; for plain output use vault-ha status --watch",
+    );
+    await tmux("kill-server");
     const started = await tmux(
       "new-session",
       "-d",
@@ -35,30 +45,37 @@ describe("vault-ha dashboard in a real terminal", () => {
   });
 
   afterAll(async () => {
-    await tmux("kill-session", "-t", session);
-    await cluster.cleanup();
+    await tmux("kill-server");
+    await cluster?.cleanup();
   });
 
-  it("shows the cluster, stops the active node on a key press, and logs the failover with its gap", async () => {
-    const flags = `--project ${cluster.project} --vault-port ${cluster.vaultPort} --dynamodb-port ${cluster.dynamodbPort}`;
-    await tmux(
-      "send-keys",
-      "-t",
-      session,
-      `cd ${cluster.cwd} && NO_COLOR=1 VAULT_HA_STATE_DIR=${cluster.stateDir} ${process.execPath} ${CLI} dashboard --interval 0.5 ${flags}; echo "dashboard exited with $?"`,
-      "Enter",
+  it("off a terminal, says to use status --watch (exit 2)", async () => {
+    const result = await cluster.run(["dashboard"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      "the dashboard needs an interactive terminal; for plain output use vault-ha status --watch",
     );
+  });
+
+  it("in a terminal: stops the active node on a key press and logs the failover with its gap", async () => {
+    const flags = `--project ${cluster.project} --vault-port ${cluster.vaultPort} --dynamodb-port ${cluster.dynamodbPort}`;
+    const command = `cd ${cluster.cwd} && NO_COLOR=1 VAULT_HA_STATE_DIR=${cluster.stateDir} ${process.execPath} ${CLI} dashboard --interval 0.5 ${flags}; echo "dashboard exited with $?"`;
+    await tmux("send-keys", "-t", session, command, "Enter");
     const first = await eventually("the dashboard to show an active node", 30_000, async () => {
       const text = await screen();
       return text.includes("◀ ACTIVE") && text.includes("HA lock") ? text : undefined;
     });
-    const rows = first.split("\n").filter((row) => /^[ ›] vault-\d /.test(row));
+    // The frame starts at the top of the alternate screen, not where the shell's cursor was.
+    expect(first.split("\n")[0]).toMatch(/^vault-ha · vha-dash-e2e · /);
+    const rows = nodeRows(first);
     expect(rows).toHaveLength(3);
+    expect(first).toMatch(/HA lock \S+… held by vault-\d, expires in \d+ s/);
+    expect(first.trimEnd().split("\n").at(-1)).toContain("x stop");
     const activeRow = rows.findIndex((row) => row.includes("◀ ACTIVE"));
     const activeName = rows[activeRow]?.match(/vault-\d/)?.[0] as string;
-    for (let step = 0; step < activeRow; step++) await tmux("send-keys", "-t", session, "Down");
+    for (let step = 0; step < activeRow; step++) await tmux("send-keys", "-t", session, "j");
     await eventually("the active node to be selected", 5_000, async () =>
-      (await screen()).split("\n").some((row) => row.startsWith(`› ${activeName} `)),
+      nodeRows(await screen()).some((row) => row.startsWith(`› ${activeName} `)),
     );
     await tmux("send-keys", "-t", session, "x");
 
@@ -67,18 +84,22 @@ describe("vault-ha dashboard in a real terminal", () => {
       60_000,
       async () => {
         const text = await screen();
-        const nowActive = text
-          .split("\n")
-          .find((row) => /^[ ›] vault-\d /.test(row) && row.includes("◀ ACTIVE"));
+        const nowActive = nodeRows(text).find((row) => row.includes("◀ ACTIVE"));
+        // The stop call returns when the container has exited, which can be
+        // after a standby took over: wait for its line and the node down too.
         return nowActive &&
           !nowActive.includes(activeName) &&
-          /failover: vault-\d is active after \d+\.\d s without an active node/.test(text)
+          /failover: vault-\d is active after \d+\.\d s without an active node/.test(text) &&
+          text.includes(`stopped ${activeName}'s container`) &&
+          text.includes(`${activeName} is down`)
           ? text
           : undefined;
       },
     );
-    expect(after).toContain(`stopped ${activeName}'s container`);
     expect(after).toContain(`${activeName} is down`);
+    // A stopping Vault seals itself on the way down: which mode a poll caught varies.
+    expect(after).toMatch(new RegExp(`no active node: ${activeName} is \\w+`));
+    expect(nodeRows(after).find((row) => row.includes(activeName))).toContain("✖ DOWN");
     console.log(`dashboard during a failover:\n${after}`);
 
     await tmux("send-keys", "-t", session, "q");
@@ -86,6 +107,21 @@ describe("vault-ha dashboard in a real terminal", () => {
       const text = await screen();
       return text.includes("dashboard exited with 0") ? text : undefined;
     });
-    expect(exited).toContain("dashboard exited with 0");
+    // The alternate screen is gone: the shell's own lines are back, the dashboard's are not.
+    expect(exited).toContain(`cd ${cluster.cwd} && NO_COLOR=1`);
+    expect(exited).not.toContain("◀ ACTIVE");
+
+    // Ctrl-C is the other way out, just as clean.
+    await tmux("send-keys", "-t", session, "clear", "Enter");
+    await tmux("send-keys", "-t", session, command, "Enter");
+    await eventually("the dashboard again", 30_000, async () =>
+      (await screen()).includes("◀ ACTIVE") ? true : undefined,
+    );
+    await tmux("send-keys", "-t", session, "C-c");
+    const interrupted = await eventually("the shell back after Ctrl-C", 10_000, async () => {
+      const text = await screen();
+      return text.includes("dashboard exited with 0") ? text : undefined;
+    });
+    expect(interrupted).not.toContain("◀ ACTIVE");
   });
 });

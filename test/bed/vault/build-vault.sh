@@ -9,6 +9,15 @@ cache=${VAULT_HA_TESTBED_CACHE:-/var/cache/vault-ha-testbed}/vault
 out=$cache/vault-$VAULT_VERSION
 if [[ -x $out ]]; then echo "$out"; exit 0; fi
 mkdir -p "$cache"
+# One compile at a time: a second caller (images.sh while a build started by
+# hand still runs) waits for the first and reuses its binary instead of
+# starting another multi-minute build on a small machine.
+exec 9>"$cache/.build-$VAULT_VERSION.lock"
+if ! flock -n 9; then
+  echo "build-vault.sh: another build of Vault $VAULT_VERSION is running; waiting for it" >&2
+  flock 9
+fi
+if [[ -x $out ]]; then echo "$out"; exit 0; fi
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp "$here/go.mod" "$work/"
