@@ -2,19 +2,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createComposeCli } from "../adapters/compose/compose-cli.js";
-import { createDockerEngine } from "../adapters/docker/docker-engine.js";
-import { createDynamoDbTable } from "../adapters/dynamodb/dynamodb-table.js";
-import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
-import { createVaultNodeClient } from "../adapters/vault/vault-node-client.js";
 import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
 import type { Config, ConfigInput } from "../core/config-schema.js";
 import { UsageError } from "../core/errors.js";
-import { LABEL_PROJECT } from "../core/labels.js";
 import { resolveConfig } from "../core/resolve-config.js";
-import { createBuildCache } from "../services/build-cache.js";
-import { ClusterService, type StepDownResult } from "../services/cluster.js";
-import { resolveCertsDir } from "../services/compose-file.js";
+import type { StepDownResult } from "../services/cluster.js";
+import { createCluster } from "../services/create-cluster.js";
 import { createProgress } from "../ui/progress.js";
 import { register, unregister } from "./cleanup-registry.js";
 
@@ -120,28 +113,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
   const ownsWorkDir = options.workDir === undefined;
   const workDir =
     options.workDir ?? (await mkdtemp(path.join(tmpdir(), `vault-ha-${config.project}-`)));
-  const keys = createKeyStore(
-    options.ephemeral ? path.join(workDir, "state") : stateRoot(process.env),
-    config.project,
-  );
   const composeFile = path.join(workDir, "compose.generated.yml");
-  const docker = createDockerEngine();
-  const compose = createComposeCli();
-  const service = new ClusterService(config, {
-    docker,
-    compose,
-    vault: (url) => createVaultNodeClient(url, 2_000),
-    dynamodb: (target) => createDynamoDbTable(target, 2_000),
-    keys,
-    progress: createProgress(process.stderr, { quiet: !options.verbose }),
+  const service = createCluster(config, {
+    cwd: workDir,
+    env: process.env,
     composeFile,
-    buildCache: createBuildCache({
-      config,
-      docker,
-      certsDir: resolveCertsDir(workDir, undefined),
-      stateRoot: stateRoot(process.env),
-      mode: process.env.VAULT_HA_BUILD,
-    }),
+    ...(options.ephemeral ? { keysRoot: path.join(workDir, "state") } : {}),
+    progress: createProgress(process.stderr, { quiet: !options.verbose }),
   });
 
   let stopped = false;
@@ -149,14 +127,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
     if (stopped) return;
     stopped = true;
     unregister(disposable);
-    await compose.down(service.target, { volumes: true }).catch(() => {});
-    for (const volume of await docker
-      .listVolumes({ [LABEL_PROJECT]: config.project })
-      .catch(() => [])) {
-      await docker.removeVolume(volume.name).catch(() => {});
-    }
+    await service.destroy();
     if (ownsWorkDir) await rm(workDir, { recursive: true, force: true });
-    else if (options.ephemeral) await keys.remove();
+    else if (options.ephemeral) await service.forgetKeys();
   };
   const disposable = {
     project: config.project,

@@ -23,7 +23,7 @@ import { DYNAMODB_SERVICE, VAULT_API_PORT, vaultServiceName } from "../core/rend
 import type { Progress } from "../ui/progress.js";
 import type { BuildCache } from "./build-cache.js";
 import { writeComposeFile } from "./compose-file.js";
-import { sleep, waitFor } from "./wait.js";
+import { waitFor } from "./wait.js";
 
 /** Everything the cluster service touches, passed in so tests can swap parts. */
 export interface ClusterDeps {
@@ -571,6 +571,24 @@ export class ClusterService {
     await this.withComposeTarget((target) => this.deps.compose.down(target, { volumes: false }));
   }
 
+  /**
+   * Removes everything the cluster created, keys aside: containers, network
+   * and every volume carrying this project's label. Each step runs even when
+   * the one before failed, so a half-started cluster goes too.
+   */
+  async destroy(): Promise<void> {
+    await this.deps.compose.down(this.target, { volumes: true }).catch(() => {});
+    const volumes = await this.deps.docker
+      .listVolumes({ [LABEL_PROJECT]: this.config.project })
+      .catch(() => []);
+    for (const volume of volumes) await this.deps.docker.removeVolume(volume.name).catch(() => {});
+  }
+
+  /** Forgets the stored keys (the state folder of this project). */
+  async forgetKeys(): Promise<void> {
+    await this.deps.keys.remove();
+  }
+
   /** Volumes `reset` would remove: exactly those labelled as this project's DynamoDB data. */
   async resettableVolumes(): Promise<string[]> {
     const volumes = await this.deps.docker.listVolumes({
@@ -599,5 +617,3 @@ function portIsFree(port: number): Promise<boolean> {
     server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
-
-export { sleep };

@@ -19,6 +19,8 @@ export interface ClusterOptions {
   readonly progress?: Progress;
   /** Keep the Compose file in the state folder instead of the working folder. */
   readonly ephemeral?: boolean;
+  /** Where keys are kept instead of the state root (an ephemeral API cluster's own folder). */
+  readonly keysRoot?: string;
   /** Per-request budget for Vault and DynamoDB polls. */
   readonly requestTimeoutMs?: number;
 }
@@ -26,7 +28,7 @@ export interface ClusterOptions {
 /** Wires the real adapters: dockerode, the Compose CLI, node-vault, the AWS SDK, files. */
 export function createCluster(config: Config, options: ClusterOptions): ClusterService {
   const timeout = options.requestTimeoutMs ?? 2_000;
-  const keys = createKeyStore(stateRoot(options.env), config.project);
+  const keys = createKeyStore(options.keysRoot ?? stateRoot(options.env), config.project);
   // An ephemeral cluster keeps its Compose file beside its keys, so it never
   // overwrites the working folder's compose.generated.yml, and later commands
   // naming its project find it there.

@@ -6,6 +6,24 @@ import { StatusPoller } from "./status-poller.js";
 const snapshot = (active: boolean, at: number): ClusterStatus =>
   fakeStatus([active ? "active" : "standby"], { at: new Date(at) });
 
+/** Snapshots that take `delayMs`, counting calls and the most ever in flight. */
+function slowSnapshots(delayMs: number) {
+  const counter = {
+    calls: 0,
+    inFlight: 0,
+    most: 0,
+    snapshot: async (): Promise<ClusterStatus> => {
+      counter.calls++;
+      counter.inFlight++;
+      counter.most = Math.max(counter.most, counter.inFlight);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      counter.inFlight--;
+      return snapshot(true, counter.calls);
+    },
+  };
+  return counter;
+}
+
 describe("StatusPoller", () => {
   it("emits only when what is shown changed, not for a new timestamp", async () => {
     const answers = [snapshot(true, 0), snapshot(true, 1000), snapshot(false, 2000)];
@@ -34,28 +52,16 @@ describe("StatusPoller", () => {
   });
 
   it("never runs two polls at once, and stops", async () => {
-    let inFlight = 0;
-    let most = 0;
-    let calls = 0;
-    const poller = new StatusPoller({
-      snapshot: async () => {
-        calls++;
-        inFlight++;
-        most = Math.max(most, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        inFlight--;
-        return snapshot(true, calls);
-      },
-      intervalMs: 10,
-    });
+    const counter = slowSnapshots(30);
+    const poller = new StatusPoller({ snapshot: counter.snapshot, intervalMs: 10 });
     poller.start();
     await new Promise((resolve) => setTimeout(resolve, 200));
     poller.stop();
-    const stoppedAt = calls;
+    const stoppedAt = counter.calls;
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(most).toBe(1);
-    expect(calls).toBeGreaterThan(2);
-    expect(calls - stoppedAt).toBeLessThanOrEqual(1);
+    expect(counter.most).toBe(1);
+    expect(counter.calls).toBeGreaterThan(2);
+    expect(counter.calls - stoppedAt).toBeLessThanOrEqual(1);
   });
 
   it("logs action outcomes as events", () => {
@@ -77,27 +83,15 @@ describe("StatusPoller", () => {
   });
 
   it("a poll asked for while one runs follows it, never overlapping it", async () => {
-    let inFlight = 0;
-    let most = 0;
-    let calls = 0;
-    const poller = new StatusPoller({
-      snapshot: async () => {
-        calls++;
-        inFlight++;
-        most = Math.max(most, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        inFlight--;
-        return snapshot(true, calls);
-      },
-      intervalMs: 1000,
-    });
+    const counter = slowSnapshots(20);
+    const poller = new StatusPoller({ snapshot: counter.snapshot, intervalMs: 1000 });
     const first = poller.pollOnce();
     const second = poller.pollOnce();
     const third = poller.pollOnce();
     expect(second).toBe(third);
     await Promise.all([first, second, third]);
-    expect(most).toBe(1);
-    expect(calls).toBe(2);
+    expect(counter.most).toBe(1);
+    expect(counter.calls).toBe(2);
   });
 
   it("emits when the HA lock's remaining seconds change, not for a renewal-less poll within the second", async () => {
