@@ -9,6 +9,7 @@
 //
 // Needs a Docker engine with the base images (npm run testbed) and a build
 // (npm run build).
+import { randomBytes } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -34,7 +35,17 @@ const notes = [];
 const now = () => performance.now();
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "vault-ha-bench-state-"));
 const workDir = mkdtempSync(path.join(os.tmpdir(), "vault-ha-bench-"));
-const env = { ...process.env, VAULT_HA_STATE_DIR: stateDir, NO_COLOR: "1", CI: "true" };
+// The harness rows call startCluster in this process: its build cache goes
+// to this run's folder too, never to the developer's ~/.local/state.
+process.env.XDG_STATE_HOME ??= stateDir;
+const env = {
+  ...process.env,
+  VAULT_HA_STATE_DIR: stateDir,
+  // startCluster (the harness rows) keeps its build cache here, not in ~/.local/state.
+  XDG_STATE_HOME: stateDir,
+  NO_COLOR: "1",
+  CI: "true",
+};
 
 function run(command, commandArgs, { check = true, env: extra = {} } = {}) {
   const result = spawnSync(command, commandArgs, {
@@ -66,6 +77,11 @@ function record(name, samples, baseline, unit = "ms") {
   rows.push({ name, samples, baseline, unit });
 }
 
+// Names and ports unique to this run, so a benchmark never meets another
+// run's clusters (or a developer's own on 8200) on the same engine.
+const runId = randomBytes(3).toString("hex");
+const projectName = (name) => `vha-bench-${runId}-${name}`;
+const portBase = 30_000 + Math.floor(Math.random() * 100) * 100;
 const clusterFlags = (project, nodes, port) => [
   "--project",
   project,
@@ -90,8 +106,8 @@ function reset(project, flags) {
 // active. Baseline: `docker compose up -d --wait` of the same rendered file,
 // which leaves the nodes sealed and uninitialised.
 function coldUp(nodes, variants) {
-  const project = `vha-bench-n${nodes}`;
-  const flags = clusterFlags(project, nodes, 24200);
+  const project = projectName(`n${nodes}`);
+  const flags = clusterFlags(project, nodes, portBase + 200);
   vaultHa(["render", "-o", composeFile(project), ...flags]);
   const baseline = [];
   const measured = Object.fromEntries(variants.map((variant) => [variant.name, []]));
@@ -125,8 +141,8 @@ function coldUp(nodes, variants) {
 }
 
 function warmUp() {
-  const project = "vha-bench-warm";
-  const flags = clusterFlags(project, 3, 24300);
+  const project = projectName("warm");
+  const flags = clusterFlags(project, 3, portBase + 300);
   vaultHa(["up", ...flags]);
   const samples = [];
   const floor = [];
@@ -237,8 +253,8 @@ async function failoverSection() {
 // host): its container runs but its API never answers, so the snapshot waits
 // for the per-request timeout. Baseline: the same with every node healthy.
 async function statusLatency(nodes) {
-  const project = `vha-bench-s${nodes}`;
-  const flags = clusterFlags(project, nodes, 24400);
+  const project = projectName(`s${nodes}`);
+  const flags = clusterFlags(project, nodes, portBase + 400);
   vaultHa(["up", ...flags]);
   const healthy = [];
   for (let round = 0; round < Math.max(runs, 3); round++) {
@@ -275,8 +291,8 @@ function cliStart() {
 }
 
 function resetDuration() {
-  const project = "vha-bench-reset";
-  const flags = clusterFlags(project, 3, 24500);
+  const project = projectName("reset");
+  const flags = clusterFlags(project, 3, portBase + 500);
   const samples = [];
   const floor = [];
   for (let round = 0; round < runs; round++) {

@@ -7,6 +7,8 @@ export interface Output {
   /** A dimmed next-step line on stderr. */
   hint(line: string): void;
   warn(line: string): void;
+  /** A line on stderr exactly as given: no colour, no prefix (a CI runner's workflow command). */
+  stderrLine(line: string): void;
   json(value: unknown): void;
   /** True when stderr is a terminal (progress may redraw). */
   readonly interactive: boolean;
@@ -34,6 +36,7 @@ export function consoleOutput(
     info: (line) => stdout.write(`${line}\n`),
     hint: (line) => stderr.write(`${paint("dim", line, stderr)}\n`),
     warn: (line) => stderr.write(`${paint("yellow", `warning: ${line}`, stderr)}\n`),
+    stderrLine: (line) => stderr.write(`${line}\n`),
     json: (value) => stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     interactive: Boolean(stderr.isTTY),
   };

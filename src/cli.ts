@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { type CommandContext, consoleOutput, formatError } from "./cli-context.js";
+import { ephemeralAssignments, ephemeralProjectName } from "./core/ephemeral.js";
 import { ExitCode, VaultHaError } from "./core/errors.js";
 
 // Each command module is imported only when that command runs, so `--help`
@@ -63,12 +64,7 @@ function flagAssignments(options: Record<string, unknown>): [string, string][] {
   const assignments: [string, string][] = [];
   if (options.ephemeral === true) {
     // First, so that explicit flags still win.
-    assignments.push(
-      ["project", `vha-${randomBytes(4).toString("hex")}`],
-      ["vault.hostPort", "0"],
-      ["dynamodb.hostPort", "0"],
-      ["dynamodb.inMemory", "true"],
-    );
+    assignments.push(...ephemeralAssignments(ephemeralProjectName(randomBytes(4).toString("hex"))));
   }
   for (const { flag, key } of CONFIG_FLAGS) {
     const name = flag
@@ -222,7 +218,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     "vault-ha status --watch --interval 0.5",
   ])
     .option("-w, --watch", "keep polling and reprint on change")
-    .option("--interval <seconds>", "poll interval with --watch", "1")
+    .option("--interval <seconds>", "seconds between polls with --watch, 0.2 to 3600", "1")
     .action(async (options) => {
       const { statusCommand } = await import("./commands/status.js");
       await statusCommand(contextFor(options), options);
@@ -233,7 +229,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     "Block until exactly one node is active and every node is unsealed (exit 4 on timeout)",
     ["vault-ha wait", "vault-ha wait --timeout 120 --project ci-vault"],
   )
-    .option("--timeout <seconds>", "give up after this long", "60")
+    .option("--timeout <seconds>", "give up after this many seconds, 1 to 86400", "60")
     .action(async (options) => {
       const { waitCommand } = await import("./commands/node-actions.js");
       await waitCommand(contextFor(options), options);
@@ -286,7 +282,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
   ])
     .argument("[service]", "dynamodb, dynamodb-table or vault-N")
     .option("-f, --follow", "keep following")
-    .option("--tail <lines>", "only the last lines of each service")
+    .option("--tail <lines>", "only the last N lines of each service (a whole number, or all)")
     .action(async (service: string | undefined, options) => {
       const { logsCommand } = await import("./commands/teardown.js");
       await logsCommand(contextFor(options), service, options);
@@ -312,6 +308,30 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or configuration, 3 Docker unavailable,
     .action(async (options) => {
       const { resetCommand } = await import("./commands/teardown.js");
       await resetCommand(contextFor(options), options);
+    });
+
+  program
+    .command("prune")
+    .description(
+      "List ephemeral clusters whose owner process is gone, and remove them with --yes (never anything else)",
+    )
+    .option("-y, --yes", "remove the prunable clusters")
+    .option(
+      "--older-than <duration>",
+      "also prune clusters started longer ago than this (30m, 2h, 1d)",
+    )
+    .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      examples([
+        "vault-ha prune                 # what a crashed test run left behind",
+        "vault-ha prune --yes",
+        "vault-ha prune --yes --older-than 1d",
+      ]),
+    )
+    .action(async (options) => {
+      const { pruneCommand } = await import("./commands/prune.js");
+      await pruneCommand(contextFor(options), options);
     });
 
   return program;

@@ -1,7 +1,8 @@
 # Vault server configuration shared by every node of the cluster.
 # Source: templates/vault-server.hcl in the vault-ha package; a key in double
 # braces marks a value filled in from vault-ha's configuration (vault-ha config
-# --keys lists them). A line whose value is not set is left out.
+# --keys lists them). A line whose value is not set is left out. A value is
+# escaped as the body of its quoted string, so it can never end the string.
 # Per-node addresses come from each service's environment instead:
 # VAULT_API_ADDR (http://vault-N:8200) and VAULT_CLUSTER_ADDR (https://vault-N:8201).
 

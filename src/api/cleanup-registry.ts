@@ -1,17 +1,15 @@
-import { spawnSync } from "node:child_process";
-
 /**
  * Clusters this process started and has not stopped yet. On SIGINT/SIGTERM
  * they are stopped before the signal is re-raised with its default effect;
- * on a plain exit (the event loop may not run any more) a synchronous
- * `docker compose down` removes them.
+ * on a plain exit (the event loop may not run any more) they are removed
+ * synchronously by `stopSync` (what this handle created, nothing else).
  */
 export interface Disposable {
   readonly project: string;
   /** Asynchronous removal, used on signals. */
   stop(): Promise<void>;
-  /** Synchronous fallback for the `exit` event. */
-  readonly composeDownArgs: readonly string[];
+  /** Synchronous removal for the `exit` event. */
+  stopSync(): void;
 }
 
 const live = new Set<Disposable>();
@@ -26,7 +24,11 @@ async function onSignal(signal: NodeJS.Signals): Promise<void> {
 
 function onExit(): void {
   for (const cluster of live) {
-    spawnSync("docker", [...cluster.composeDownArgs], { stdio: "ignore", timeout: 60_000 });
+    try {
+      cluster.stopSync();
+    } catch {
+      // One cluster that cannot be removed must not keep the others.
+    }
   }
   live.clear();
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
 import type { Config, ConfigInput } from "../core/config-schema.js";
+import { ephemeralDefaults, ephemeralProjectName, newSession } from "../core/ephemeral.js";
 import { UsageError } from "../core/errors.js";
 import { resolveConfig } from "../core/resolve-config.js";
-import type { StepDownResult } from "../services/cluster.js";
+import type { Session } from "../core/session.js";
+import type { ProjectInventory, StepDownResult } from "../services/cluster.js";
 import { createCluster } from "../services/create-cluster.js";
 import { createProgress } from "../ui/progress.js";
 import { register, unregister } from "./cleanup-registry.js";
@@ -16,9 +18,15 @@ export interface StartClusterOptions extends ConfigInput {
   /**
    * A throwaway cluster for tests: a unique project name (unless `project` is
    * given), in-memory DynamoDB, and host ports chosen by Docker, so several
-   * clusters run side by side. Everything it created goes on `stop()`.
+   * clusters run side by side. Everything it created goes on `stop()`, and a
+   * watchdog process removes it if this process dies without stopping it.
    */
   readonly ephemeral?: boolean;
+  /**
+   * Before starting an ephemeral cluster, remove ephemeral clusters whose
+   * owner process is gone (what `vault-ha prune --yes` does). Default true.
+   */
+  readonly prune?: boolean;
   /** Where the Compose file and (for ephemeral clusters) the keys go. Default: a new temp folder. */
   readonly workDir?: string;
   /** Print progress lines to stderr. Default false. */
@@ -47,7 +55,16 @@ export interface VaultHaCluster extends AsyncDisposable {
   /** DynamoDB Local from the host, e.g. http://127.0.0.1:32770. */
   readonly dynamodbEndpoint: string;
   readonly config: Config;
-  /** Removes everything this cluster created: containers, network, volumes, its folder. */
+  /**
+   * True when this handle created the cluster's containers. A handle that
+   * attached to a cluster that was already running (a fixed `project`, such
+   * as a developer's own `vault-ha up`) leaves it running on stop().
+   */
+  readonly created: boolean;
+  /**
+   * Removes what this handle created, and only that: containers, networks and
+   * volumes (and its temporary folder). An attached handle removes nothing.
+   */
   stop(): Promise<void>;
   /** `docker kill` a node's container (e.g. "vault-2"); no graceful lock release. */
   kill(node: string): Promise<void>;
@@ -58,17 +75,17 @@ export interface VaultHaCluster extends AsyncDisposable {
   /** A fresh status snapshot. */
   status(): Promise<ClusterStatus>;
   /**
-   * Resolves when exactly one node is active. With `everyNode: true`, every
-   * other node must also be an unsealed standby (what `up` promises).
+   * Resolves when exactly one node is active; rejects when the budget runs
+   * out. With `everyNode: true`, every other node must also be an unsealed
+   * standby (what `up` promises).
    */
   waitForActive(options?: { timeoutMs?: number; everyNode?: boolean }): Promise<ClusterStatus>;
 }
 
-const ephemeralProject = () => `vha-${randomBytes(4).toString("hex")}`;
-
 function resolveOptions(options: StartClusterOptions): Config {
   const {
     ephemeral,
+    prune: _prune,
     workDir: _workDir,
     verbose: _verbose,
     timeoutMs: _timeout,
@@ -78,11 +95,7 @@ function resolveOptions(options: StartClusterOptions): Config {
   if (ephemeral) {
     layers.unshift({
       source: "ephemeral defaults",
-      values: {
-        project: ephemeralProject(),
-        vault: { hostPort: 0 },
-        dynamodb: { hostPort: 0, inMemory: true },
-      },
+      values: ephemeralDefaults(ephemeralProjectName(randomBytes(4).toString("hex"))),
     });
   }
   const resolved = resolveConfig(layers);
@@ -97,9 +110,17 @@ function resolveOptions(options: StartClusterOptions): Config {
   return resolved.config;
 }
 
+const EMPTY: ProjectInventory = { containers: [], networks: [], volumes: [] };
+
+const created = (before: ProjectInventory, after: ProjectInventory): ProjectInventory => ({
+  containers: after.containers.filter((id) => !before.containers.includes(id)),
+  networks: after.networks.filter((id) => !before.networks.includes(id)),
+  volumes: after.volumes.filter((name) => !before.volumes.includes(name)),
+});
+
 /**
- * Starts (or, for a fixed project, reuses) a Vault HA cluster and returns a
- * handle once one node is active and all are unsealed.
+ * Starts (or, for a fixed project that already runs, attaches to) a Vault HA
+ * cluster and returns a handle once one node is active and all are unsealed.
  *
  * @example
  * ```ts
@@ -110,51 +131,76 @@ function resolveOptions(options: StartClusterOptions): Config {
  */
 export async function startCluster(options: StartClusterOptions = {}): Promise<VaultHaCluster> {
   const config = resolveOptions(options);
+  const ephemeral = options.ephemeral === true;
+  const deadline = performance.now() + (options.timeoutMs ?? 300_000);
   const ownsWorkDir = options.workDir === undefined;
   const workDir =
     options.workDir ?? (await mkdtemp(path.join(tmpdir(), `vault-ha-${config.project}-`)));
-  const composeFile = path.join(workDir, "compose.generated.yml");
+  const session: Session | undefined = ephemeral
+    ? newSession(randomBytes(8).toString("hex"), { pid: process.pid, host: hostname() }, new Date())
+    : undefined;
   const service = createCluster(config, {
     cwd: workDir,
     env: process.env,
-    composeFile,
-    ...(options.ephemeral ? { keysRoot: path.join(workDir, "state") } : {}),
+    composeFile: path.join(workDir, "compose.generated.yml"),
+    ...(ephemeral ? { keysRoot: path.join(workDir, "state") } : {}),
+    ...(session ? { session } : {}),
     progress: createProgress(process.stderr, { quiet: !options.verbose }),
   });
+
+  // What existed before this handle did anything: only the difference is ours.
+  await service.checkDocker();
+  if (ephemeral && options.prune !== false) await service.pruneDeadOwners();
+  const before = await service.inventory();
+  const keysBefore = await service.hasKeys();
+  const watchdog = session ? service.startWatchdog(session) : undefined;
+  let ours: ProjectInventory = EMPTY;
+  // Attached (not created) is decided once the cluster is up; until then a
+  // signal removes whatever appeared that was not there before.
+  let attached = before.containers.length > 0;
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     unregister(disposable);
-    await service.destroy();
+    if (session) await service.removeSession(session.id);
+    else if (!attached) {
+      await service.removeResources(created(before, await service.inventory()));
+      if (!keysBefore) await service.forgetKeys();
+    }
+    watchdog?.release();
     if (ownsWorkDir) await rm(workDir, { recursive: true, force: true });
-    else if (options.ephemeral) await service.forgetKeys();
+    else if (ephemeral) await service.forgetKeys();
   };
   const disposable = {
     project: config.project,
     stop,
-    composeDownArgs: [
-      "compose",
-      "-p",
-      config.project,
-      "-f",
-      composeFile,
-      "down",
-      "--volumes",
-      "--remove-orphans",
-    ],
+    stopSync() {
+      if (session) service.removeSessionSync(session.id);
+      else if (!attached) service.removeResourcesSync(ours, before);
+    },
   };
   // Registered before anything is created, so a signal during start cleans up too.
-  if (options.ephemeral) register(disposable);
+  if (!attached) register(disposable);
 
   let status: ClusterStatus;
   try {
-    status = (await service.up({ waitBudgetMs: options.timeoutMs ?? 300_000 })).status;
+    status = (
+      await service.up({
+        waitBudgetMs: Math.max(1_000, deadline - performance.now()),
+        // Never remove containers this handle did not create.
+        removeOrphans: !attached,
+      })
+    ).status;
+    ours = created(before, await service.inventory());
+    attached = attached && ours.containers.length === 0;
   } catch (error) {
-    if (options.ephemeral) await stop();
+    if (!attached) await stop();
+    else unregister(disposable);
     throw error;
   }
+  if (attached) unregister(disposable);
   const stored = await service.requireKeys();
   let last = status;
   const remember = (next: ClusterStatus) => {
@@ -167,6 +213,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
   return {
     project: config.project,
     config,
+    created: !attached,
     get nodes() {
       return nodesOf(last);
     },

@@ -1,4 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { CommandContext } from "../cli-context.js";
+import { newSession } from "../core/ephemeral.js";
 import type { ClusterService } from "../services/cluster.js";
 import { createProgress } from "../ui/progress.js";
 
@@ -17,13 +20,27 @@ export async function openCluster(
   options: ClusterCommandOptions,
 ): Promise<ClusterService> {
   const { config } = await context.loadConfig();
-  const { createCluster } = await import("../services/create-cluster.js");
+  const [{ createCluster }, { commandLineOwner }] = await Promise.all([
+    import("../services/create-cluster.js"),
+    import("../services/command-line-owner.js"),
+  ]);
   return createCluster(config, {
     cwd: context.cwd,
     env: context.env,
     // "compose.generated.yml" is the flag's default; only an explicit other name counts.
     composeFile: options.file === "compose.generated.yml" ? undefined : options.file,
     ephemeral: options.ephemeral,
+    // An ephemeral cluster from the command line belongs to the shell or
+    // script that ran vault-ha: `prune` removes it once that is gone.
+    ...(options.ephemeral
+      ? {
+          session: newSession(
+            randomBytes(8).toString("hex"),
+            { pid: commandLineOwner(), host: hostname() },
+            new Date(),
+          ),
+        }
+      : {}),
     requestTimeoutMs: options.requestTimeoutMs,
     certsDir: options.certs,
     progress: createProgress(process.stderr),

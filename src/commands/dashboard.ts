@@ -1,5 +1,6 @@
 import type { CommandContext } from "../cli-context.js";
 import { UsageError } from "../core/errors.js";
+import { FLAG_RULES, parseNumberFlag } from "../core/parse-flag.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
 export interface DashboardOptions extends ClusterCommandOptions {
@@ -14,12 +15,11 @@ export const isInteractive = (): boolean =>
   Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
 
 export async function dashboardCommand(context: CommandContext, options: DashboardOptions) {
-  const seconds = Number(options.interval ?? "1");
-  if (!Number.isFinite(seconds) || seconds < 0.2 || seconds > 60) {
-    throw new UsageError(
-      `--interval ${options.interval} is not allowed; use a number of seconds from 0.2 to 60`,
-    );
-  }
+  const seconds = parseNumberFlag(
+    "--interval",
+    options.interval ?? "1",
+    FLAG_RULES.dashboardInterval,
+  );
   if (!isInteractive()) throw new UsageError(NOT_A_TERMINAL);
   const intervalMs = Math.round(seconds * 1000);
   // A node slower than this shows as down rather than holding up the screen.

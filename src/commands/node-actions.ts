@@ -1,5 +1,5 @@
 import type { CommandContext } from "../cli-context.js";
-import { UsageError } from "../core/errors.js";
+import { FLAG_RULES, parseNumberFlag } from "../core/parse-flag.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
 export async function unsealCommand(
@@ -55,12 +55,7 @@ export async function waitCommand(
   context: CommandContext,
   options: ClusterCommandOptions & { timeout?: string },
 ) {
-  const seconds = Number(options.timeout ?? "60");
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError(
-      `--timeout ${options.timeout} is not a number of seconds; use e.g. --timeout 120`,
-    );
-  }
+  const seconds = parseNumberFlag("--timeout", options.timeout ?? "60", FLAG_RULES.waitTimeout);
   const cluster = await openCluster(context, options);
   await cluster.checkDocker();
   const status = await cluster.waitForActive(seconds * 1000);

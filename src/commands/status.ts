@@ -1,6 +1,7 @@
 import type { CommandContext } from "../cli-context.js";
 import type { ClusterStatus } from "../core/cluster-status.js";
 import { ClusterNotHealthyError } from "../core/errors.js";
+import { FLAG_RULES, parseNumberFlag } from "../core/parse-flag.js";
 import { sleep } from "../services/wait.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
@@ -29,9 +30,10 @@ export function formatStatus(status: ClusterStatus): string[] {
 }
 
 export async function statusCommand(context: CommandContext, options: StatusOptions) {
+  const intervalMs =
+    parseNumberFlag("--interval", options.interval ?? "1", FLAG_RULES.statusInterval) * 1000;
   const cluster = await openCluster(context, options);
   await cluster.checkDocker();
-  const intervalMs = Math.max(200, Number(options.interval ?? "1") * 1000);
   let previous = "";
   for (;;) {
     const status = await cluster.snapshot();

@@ -1,6 +1,7 @@
 import { createInterface } from "node:readline/promises";
 import type { CommandContext } from "../cli-context.js";
 import { UsageError } from "../core/errors.js";
+import { FLAG_RULES, parseNumberFlag } from "../core/parse-flag.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
 export async function downCommand(context: CommandContext, options: ClusterCommandOptions) {
@@ -59,6 +60,10 @@ export async function logsCommand(
   service: string | undefined,
   options: ClusterCommandOptions & { follow?: boolean; tail?: string },
 ) {
+  const tail =
+    options.tail === undefined || options.tail.trim() === "all"
+      ? options.tail?.trim()
+      : String(parseNumberFlag("--tail", options.tail, FLAG_RULES.logsTail));
   const cluster = await openCluster(context, options);
   await cluster.checkDocker();
   await cluster.checkCompose();
@@ -67,7 +72,7 @@ export async function logsCommand(
     createComposeCli().logs(target, {
       service,
       follow: options.follow ?? false,
-      tail: options.tail,
+      tail,
     }),
   );
 }

@@ -22,6 +22,9 @@ export type VaultProbe =
 export interface ContainerState {
   readonly state: string;
   readonly health: string | undefined;
+  /** For scripts that `docker exec` into a node without guessing Compose's naming. */
+  readonly name?: string;
+  readonly id?: string;
 }
 
 export interface NodeStatus {
@@ -32,6 +35,9 @@ export interface NodeStatus {
   /** running, exited, ..., or missing. */
   readonly container: string;
   readonly containerHealth: string | undefined;
+  /** The container's name and id, e.g. for `docker exec`; undefined when it is missing. */
+  readonly containerName: string | undefined;
+  readonly containerId: string | undefined;
   readonly initialized: boolean | undefined;
   readonly sealed: boolean | undefined;
   readonly mode: NodeMode;
@@ -100,6 +106,8 @@ export function nodeStatus(input: NodeInput): NodeStatus {
     url: input.url,
     container,
     containerHealth: input.container?.health,
+    containerName: input.container?.name,
+    containerId: input.container?.id,
     initialized: reachable?.initialized,
     sealed: reachable?.sealed,
     mode: nodeMode(container, probe),

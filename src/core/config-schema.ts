@@ -34,6 +34,9 @@ const image = z
   .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i)
   .meta({ allowed: "a Docker image reference such as hashicorp/vault:1.21.1" });
 
+const PLAIN_URL_ALLOWED =
+  "a plain http(s) URL such as http://dynamodb:8000 (no quotes, spaces, backslashes, '$', '{' or '}')";
+
 /** Vault's `storage "dynamodb"` parameters, under Vault's own names. */
 export const storageSchema = z
   .strictObject({
@@ -45,8 +48,13 @@ export const storageSchema = z
       .default("us-east-1"),
     /** Where Vault reaches DynamoDB; defaults to the dynamodb service on the Compose network. */
     endpoint: z
-      .url({ protocol: /^https?$/ })
-      .meta({ allowed: "an http(s) URL such as http://dynamodb:8000" })
+      .string()
+      // z.url() would accept quotes, spaces and braces, and silently drop a
+      // line break. This value is written into the server configuration and
+      // the Compose file as is, so only the characters of a plain URL pass.
+      .regex(/^https?:\/\/[A-Za-z0-9._~:/?#[\]@!&()*+,;=%-]+$/)
+      .refine((value) => URL.canParse(value), { message: PLAIN_URL_ALLOWED })
+      .meta({ allowed: PLAIN_URL_ALLOWED })
       .optional(),
     ha_enabled: z.boolean().meta({ allowed: "true or false" }).default(true),
     max_parallel: z
@@ -81,7 +89,14 @@ export const storageSchema = z
       .optional(),
     access_key: awsKey.default("vaultha"),
     secret_key: awsKey.default("vaultha"),
-    session_token: z.string().meta({ allowed: "any string" }).optional(),
+    // AWS session tokens are base64: nothing that could end a quoted string.
+    session_token: z
+      .string()
+      .regex(/^[A-Za-z0-9+/=]+$/)
+      .meta({
+        allowed: "letters, digits, '+', '/' and '=' (the characters of an AWS session token)",
+      })
+      .optional(),
   })
   .prefault({});
 
@@ -120,9 +135,11 @@ export const configSchema = z
         /** DYNAMODB_CORS: DynamoDB Local's -cors value. */
         cors: z
           .string()
-          .min(1)
-          .regex(/^[^\s'"]+$/)
-          .meta({ allowed: "'*' or a comma-separated list of origins, without spaces or quotes" })
+          .regex(/^[A-Za-z0-9*._:/[\],-]+$/)
+          .meta({
+            allowed:
+              "'*' or a comma-separated list of origins such as http://localhost:3000 (letters, digits and * . _ : / [ ] - only)",
+          })
           .default("*"),
         /** In-memory DynamoDB keeps nothing across restarts and needs no volume. */
         inMemory: z.boolean().meta({ allowed: "true or false" }).default(false),

@@ -4,7 +4,12 @@ import { parse } from "yaml";
 import { packagePath } from "../package-paths.js";
 import { type Config, type ConfigInput, configSchema } from "./config-schema.js";
 import { LABEL_NODE, LABEL_PROJECT, LABEL_ROLE } from "./labels.js";
-import { type BuildPaths, renderCompose, vaultServerConfig } from "./render-compose.js";
+import {
+  type BuildPaths,
+  builtImageTag,
+  renderCompose,
+  vaultServerConfig,
+} from "./render-compose.js";
 
 const template = readFileSync(packagePath("templates", "vault-server.hcl"), "utf8");
 const paths: BuildPaths = {
@@ -203,7 +208,7 @@ describe("Vault server configuration", () => {
           dynamodb_max_retries: 4,
           access_key: "AKID",
           secret_key: "SECRET",
-          session_token: "token-1",
+          session_token: "token1",
         },
       }),
       template,
@@ -220,7 +225,7 @@ describe("Vault server configuration", () => {
       'dynamodb_max_retries   = "4"',
       'access_key             = "AKID"',
       'secret_key             = "SECRET"',
-      'session_token          = "token-1"',
+      'session_token          = "token1"',
     ]) {
       expect(hcl).toContain(line);
     }
@@ -271,5 +276,96 @@ describe("the YAML text", () => {
     expect(text.match(/storage "dynamodb"/g)).toHaveLength(1);
     expect(text).toContain("VAULT_LOCAL_CONFIG: *vault-server-config");
     expect(text).toContain("healthcheck: *vault-healthcheck");
+  });
+});
+
+describe("values cannot add syntax", () => {
+  // Config objects built around the schema, as a future schema gap would let through.
+  const unchecked = (patch: (config: Config) => Config) => patch(configOf());
+
+  it("a quote and a line break in a value stay inside its HCL string", () => {
+    const hcl = vaultServerConfig(
+      unchecked((config) => ({
+        ...config,
+        storage: {
+          ...config.storage,
+          endpoint: 'http://a/"\nha_enabled = "false',
+          session_token: 'x"\r\n}\nstorage "file" {',
+        },
+      })),
+      template,
+    );
+    expect(hcl.match(/^\s*ha_enabled\s*=/gm)).toHaveLength(1);
+    expect(hcl).toContain('ha_enabled             = "true"');
+    expect(hcl).toContain('endpoint               = "http://a/\\"\\nha_enabled = \\"false"');
+    expect(hcl.match(/^storage /gm)).toHaveLength(1);
+  });
+
+  it("an interpolation in a value is written so HCL 1 and 2 both read it literally", () => {
+    const hcl = vaultServerConfig(
+      unchecked((config) => ({
+        ...config,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ is the input under test
+        storage: { ...config.storage, endpoint: "http://a/${file(x)}%{if}" },
+      })),
+      template,
+    );
+    expect(hcl).toContain('endpoint               = "http://a/\\u0024{file(x)}\\u0025{if}"');
+    expect(hcl).not.toContain("${");
+  });
+
+  it("Compose never interpolates a value: every $ is doubled, our own $$ are kept", () => {
+    const config = unchecked((base) => ({
+      ...base,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ is the input under test
+      dynamodb: { ...base.dynamodb, cors: "${HOME}" },
+      storage: { ...base.storage, endpoint: "http://a/$PATH" },
+    }));
+    const text = renderCompose({
+      config,
+      vaultServerTemplate: template,
+      paths: { ...paths, certsDir: "certs/$USER" },
+    });
+    const compose = parse(text, { maxAliasCount: -1 }) as ComposeFile;
+    const dynamodb = compose.services.dynamodb as Service;
+    expect(dynamodb.environment.DYNAMODB_CORS).toBe("$${HOME}");
+    expect(dynamodb.command).toContain("$${HOME}");
+    expect(dynamodb.build.context).toBe("certs/$$USER");
+    expect(compose.services["vault-1"]?.environment.VAULT_LOCAL_CONFIG).toContain(
+      'endpoint               = "http://a/$$PATH"',
+    );
+    expect(dynamodb.healthcheck?.test[1]).toContain("$${DYNAMODB_PORT}");
+    expect(compose.services["vault-1"]?.healthcheck?.test[1]).toContain("[ $$? -ne 1 ]");
+    expect(compose.services["dynamodb-table"]?.command?.[0]).toContain('"$$VAULT_TABLE"');
+    expect(text).not.toContain("$$$$");
+  });
+});
+
+describe("built image tags", () => {
+  const tagPattern = /^vault-ha-(vault|dynamodb):[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+  it("stay readable and carry a hash of the whole base reference", () => {
+    expect(builtImageTag("vault", "hashicorp/vault:1.21.1")).toMatch(
+      /^vault-ha-vault:vault-1\.21\.1-[0-9a-f]{8}$/,
+    );
+  });
+
+  it("differ for the same name and version from two registries", () => {
+    const a = builtImageTag("vault", "registry-a.example/hashicorp/vault:1.21.1");
+    const b = builtImageTag("vault", "registry-b.example/hashicorp/vault:1.21.1");
+    expect(a).not.toBe(b);
+    expect(a.startsWith("vault-ha-vault:vault-1.21.1-")).toBe(true);
+  });
+
+  it("are valid Docker tags for long and digest references", () => {
+    for (const reference of [
+      `example.com/${"x".repeat(300)}:1`,
+      "hashicorp/vault@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      "registry:5000/-odd:.tag",
+    ]) {
+      const tag = builtImageTag("dynamodb", reference);
+      expect(tag).toMatch(tagPattern);
+      expect(tag.slice(tag.indexOf(":") + 1).length).toBeLessThanOrEqual(128);
+    }
   });
 });

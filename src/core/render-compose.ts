@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { Document, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
 import type { Config } from "./config-schema.js";
-import { fillTemplate } from "./fill-template.js";
+import { escapeHclString, fillTemplate } from "./fill-template.js";
 import { LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, type Role } from "./labels.js";
+import { type Session, sessionLabels } from "./session.js";
 
 /** Where the build inputs are, as the Compose file should name them. */
 export interface BuildPaths {
@@ -17,6 +19,12 @@ export interface RenderInput {
   /** Text of templates/vault-server.hcl. */
   readonly vaultServerTemplate: string;
   readonly paths: BuildPaths;
+  /**
+   * An ephemeral cluster's owner: its labels go on every container, the
+   * network and the volume, so `prune` and the watchdog find them (and
+   * nothing without them).
+   */
+  readonly session?: Session | undefined;
 }
 
 export const DYNAMODB_SERVICE = "dynamodb";
@@ -29,44 +37,61 @@ export const VAULT_CLUSTER_PORT = 8201;
 
 export const vaultServiceName = (index: number): string => `vault-${index}`;
 
-/** Local tags for what docker/ builds; one tag per base image, shared by projects. */
+/**
+ * Local tags for what docker/ builds; one tag per base image, shared by
+ * projects. The readable part is the base's last path segment; the hash of
+ * the whole reference keeps registry-a/x:1 and registry-b/x:1 apart. A Docker
+ * tag is at most 128 characters of [A-Za-z0-9_.-], not starting with . or -.
+ */
 export function builtImageTag(kind: "vault" | "dynamodb", baseImage: string): string {
-  const tag = baseImage
+  const hash = createHash("sha256").update(baseImage).digest("hex").slice(0, 8);
+  const readable = baseImage
     .replace(/^.*\//, "")
     .replace(/[^A-Za-z0-9_.-]/g, "-")
-    .slice(0, 120);
-  return `vault-ha-${kind}:${tag}`;
+    .replace(/^[.-]+/, "")
+    .slice(0, 128 - hash.length - 1);
+  return `vault-ha-${kind}:${readable ? `${readable}-${hash}` : hash}`;
 }
 
 export function vaultServerConfig(config: Config, template: string): string {
   const { storage } = config;
   const optional = (value: string | number | undefined) =>
     value === undefined ? undefined : String(value);
-  return fillTemplate(template, {
-    disable_mlock: String(!config.vault.mlock),
-    "storage.ha_enabled": String(storage.ha_enabled),
-    "storage.table": storage.table,
-    "storage.region": storage.region,
-    "storage.endpoint": storage.endpoint ?? `http://${DYNAMODB_SERVICE}:${config.dynamodb.port}`,
-    "storage.max_parallel": String(storage.max_parallel),
-    "storage.read_capacity": String(storage.read_capacity),
-    "storage.write_capacity": String(storage.write_capacity),
-    "storage.billing_mode": storage.billing_mode,
-    "storage.dynamodb_allow_updates": String(storage.dynamodb_allow_updates),
-    "storage.dynamodb_max_retries": optional(storage.dynamodb_max_retries),
-    "storage.access_key": storage.access_key,
-    "storage.secret_key": storage.secret_key,
-    "storage.session_token": optional(storage.session_token),
-  });
+  return fillTemplate(
+    template,
+    {
+      disable_mlock: String(!config.vault.mlock),
+      "storage.ha_enabled": String(storage.ha_enabled),
+      "storage.table": storage.table,
+      "storage.region": storage.region,
+      "storage.endpoint": storage.endpoint ?? `http://${DYNAMODB_SERVICE}:${config.dynamodb.port}`,
+      "storage.max_parallel": String(storage.max_parallel),
+      "storage.read_capacity": String(storage.read_capacity),
+      "storage.write_capacity": String(storage.write_capacity),
+      "storage.billing_mode": storage.billing_mode,
+      "storage.dynamodb_allow_updates": String(storage.dynamodb_allow_updates),
+      "storage.dynamodb_max_retries": optional(storage.dynamodb_max_retries),
+      "storage.access_key": storage.access_key,
+      "storage.secret_key": storage.secret_key,
+      "storage.session_token": optional(storage.session_token),
+    },
+    escapeHclString,
+  );
 }
 
 /** Loopback only: a local cluster is nobody else's business. Port 0: Docker picks. */
 const publish = (hostPort: number, containerPort: number) =>
   `127.0.0.1:${hostPort === 0 ? "" : hostPort}:${containerPort}`;
 
-const labels = (config: Config, role: Role, extra: Record<string, string> = {}) => ({
+const labels = (
+  config: Config,
+  role: Role,
+  extra: Record<string, string> = {},
+  session?: Session,
+) => ({
   [LABEL_PROJECT]: config.project,
   [LABEL_ROLE]: role,
+  ...(session ? sessionLabels(session) : {}),
   ...extra,
 });
 
@@ -81,28 +106,58 @@ function awsEnvironment(config: Config) {
   };
 }
 
+/**
+ * Text that is already in Compose syntax: our own scripts, whose `$$` is a
+ * deliberate escape for a shell variable. Every other string is a value.
+ */
+class ComposeSyntax {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Compose interpolates `${VAR}` and `$VAR` in every value of the file, from
+ * the caller's environment. A value from the configuration or a path must
+ * reach the container as written, so every `$` in it becomes `$$`.
+ */
+function asComposeValues(value: unknown): unknown {
+  if (value instanceof ComposeSyntax) return value.text;
+  if (typeof value === "string") return value.replaceAll("$", () => "$$");
+  if (Array.isArray(value)) return value.map(asComposeValues);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, child]) => [key, asComposeValues(child)]),
+    );
+  }
+  return value;
+}
+
 // Idempotent: a second `up` finds the table and does nothing. The create
 // arguments match what Vault itself would create (physical/dynamodb).
-const CREATE_TABLE_SCRIPT = [
-  'endpoint="http://$$DYNAMODB_HOST:$$DYNAMODB_PORT"',
-  'if aws dynamodb describe-table --table-name "$$VAULT_TABLE" --endpoint-url "$$endpoint" >/dev/null 2>&1; then',
-  '  echo "table $$VAULT_TABLE exists"; exit 0',
-  "fi",
-  'if [ "$$BILLING_MODE" = PAY_PER_REQUEST ]; then',
-  "  capacity=",
-  "else",
-  '  capacity="--provisioned-throughput ReadCapacityUnits=$$READ_CAPACITY,WriteCapacityUnits=$$WRITE_CAPACITY"',
-  "fi",
-  'aws dynamodb create-table --endpoint-url "$$endpoint" --table-name "$$VAULT_TABLE" \\',
-  "  --attribute-definitions AttributeName=Path,AttributeType=S AttributeName=Key,AttributeType=S \\",
-  "  --key-schema AttributeName=Path,KeyType=HASH AttributeName=Key,KeyType=RANGE \\",
-  '  --billing-mode "$$BILLING_MODE" $$capacity >/dev/null',
-  'aws dynamodb wait table-exists --table-name "$$VAULT_TABLE" --endpoint-url "$$endpoint"',
-  'echo "table $$VAULT_TABLE created"',
-].join("\n");
+const CREATE_TABLE_SCRIPT = new ComposeSyntax(
+  [
+    'endpoint="http://$$DYNAMODB_HOST:$$DYNAMODB_PORT"',
+    'if aws dynamodb describe-table --table-name "$$VAULT_TABLE" --endpoint-url "$$endpoint" >/dev/null 2>&1; then',
+    '  echo "table $$VAULT_TABLE exists"; exit 0',
+    "fi",
+    'if [ "$$BILLING_MODE" = PAY_PER_REQUEST ]; then',
+    "  capacity=",
+    "else",
+    '  capacity="--provisioned-throughput ReadCapacityUnits=$$READ_CAPACITY,WriteCapacityUnits=$$WRITE_CAPACITY"',
+    "fi",
+    'aws dynamodb create-table --endpoint-url "$$endpoint" --table-name "$$VAULT_TABLE" \\',
+    "  --attribute-definitions AttributeName=Path,AttributeType=S AttributeName=Key,AttributeType=S \\",
+    "  --key-schema AttributeName=Path,KeyType=HASH AttributeName=Key,KeyType=RANGE \\",
+    '  --billing-mode "$$BILLING_MODE" $$capacity >/dev/null',
+    'aws dynamodb wait table-exists --table-name "$$VAULT_TABLE" --endpoint-url "$$endpoint"',
+    'echo "table $$VAULT_TABLE created"',
+  ].join("\n"),
+);
 
-/** The Compose document as plain data (what `docker compose config` would see). */
-export function composeModel(input: RenderInput) {
+/**
+ * The Compose document as plain data, in Compose's syntax: every `$` of a
+ * value is escaped, so `docker compose config` shows the values as written.
+ */
+export function composeModel(input: RenderInput): Record<string, unknown> {
   const { config, paths } = input;
   const dynamodbImage = builtImageTag("dynamodb", config.dynamodb.image);
   const vaultImage = builtImageTag("vault", config.vault.image);
@@ -141,14 +196,16 @@ export function composeModel(input: RenderInput) {
       healthcheck: {
         test: [
           "CMD-SHELL",
-          'aws dynamodb list-tables --endpoint-url "http://127.0.0.1:$${DYNAMODB_PORT}" >/dev/null || exit 1',
+          new ComposeSyntax(
+            'aws dynamodb list-tables --endpoint-url "http://127.0.0.1:$${DYNAMODB_PORT}" >/dev/null || exit 1',
+          ),
         ],
         interval: "2s",
         timeout: "10s",
         retries: 30,
         start_period: "5s",
       },
-      labels: labels(config, "dynamodb"),
+      labels: labels(config, "dynamodb", {}, input.session),
     },
     [TABLE_SERVICE]: {
       build: dynamodbBuild,
@@ -165,7 +222,7 @@ export function composeModel(input: RenderInput) {
         ...awsEnvironment(config),
       },
       depends_on: { [DYNAMODB_SERVICE]: { condition: "service_healthy" } },
-      labels: labels(config, "dynamodb-table"),
+      labels: labels(config, "dynamodb-table", {}, input.session),
     },
   };
 
@@ -180,7 +237,7 @@ export function composeModel(input: RenderInput) {
   // 2 sealed, 1 on error. Demanding "unsealed" here would deadlock
   // `up --wait`, since unsealing happens after it returns.
   const vaultHealthcheck = {
-    test: ["CMD-SHELL", "vault status >/dev/null 2>&1; [ $$? -ne 1 ]"],
+    test: ["CMD-SHELL", new ComposeSyntax("vault status >/dev/null 2>&1; [ $$? -ne 1 ]")],
     interval: "2s",
     timeout: "5s",
     retries: 30,
@@ -221,22 +278,23 @@ export function composeModel(input: RenderInput) {
       ],
       healthcheck: vaultHealthcheck,
       depends_on: vaultDependsOn,
-      labels: labels(config, "vault", { [LABEL_NODE]: String(index) }),
+      labels: labels(config, "vault", { [LABEL_NODE]: String(index) }, input.session),
     };
   }
 
-  return {
+  return asComposeValues({
     name: config.project,
     "x-vault-server-config": vaultServerConfig(config, input.vaultServerTemplate),
     services,
+    ...(input.session ? { networks: { default: { labels: sessionLabels(input.session) } } } : {}),
     ...(config.dynamodb.inMemory
       ? {}
       : {
           volumes: {
-            [DYNAMODB_DATA_VOLUME]: { labels: labels(config, "dynamodb-data") },
+            [DYNAMODB_DATA_VOLUME]: { labels: labels(config, "dynamodb-data", {}, input.session) },
           },
         }),
-  };
+  }) as Record<string, unknown>;
 }
 
 export const GENERATED_HEADER = [

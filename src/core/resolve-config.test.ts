@@ -7,6 +7,7 @@ import {
   envNameForKey,
   layerFromAssignments,
   layerFromEnv,
+  parseScalar,
   resolveConfig,
 } from "./resolve-config.js";
 
@@ -188,5 +189,234 @@ describe("closest", () => {
   it("suggests only near matches", () => {
     expect(closest("noeds", ["nodes", "project"])).toBe("nodes");
     expect(closest("completely-different", ["nodes", "project"])).toBeUndefined();
+  });
+});
+
+describe("values that would change the server configuration are refused", () => {
+  it("an endpoint that tries to close its HCL string", () => {
+    const flags = layerFromAssignments("flags", [
+      ["storage.endpoint", 'http://a/" ha_enabled = "false'],
+    ]);
+    const errors = errorsOf(flags.layer);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^flags: storage\.endpoint: .* is not allowed; use a plain http\(s\) URL/,
+    );
+    expect(errors[0]).not.toContain("\n");
+  });
+
+  it.each([
+    "http://a/\nha_enabled",
+    "http://a b",
+    "http://a/\\x",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ is the input under test
+    "http://a/${HOME}",
+    "http://a/$x",
+    "ftp://a",
+  ])("endpoint %j", (endpoint) => {
+    expect(errorsOf(file({ storage: { endpoint } }))[0]).toContain("storage.endpoint:");
+  });
+
+  it("a plain endpoint still passes", () => {
+    const result = resolveConfig([
+      file({ storage: { endpoint: "https://dynamodb.eu-west-1.amazonaws.com:443/" } }),
+    ]);
+    expect(result.ok).toBe(true);
+  });
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ is the input under test
+  it.each(['abc"def', "abc\ndef", "a b", "${x}"])("session token %j", (session_token) => {
+    expect(errorsOf(file({ storage: { session_token } }))).toEqual([
+      `vault-ha.config.yaml: storage.session_token: ${JSON.stringify(session_token)} is not allowed; use letters, digits, '+', '/' and '=' (the characters of an AWS session token)`,
+    ]);
+  });
+
+  it("a base64 session token passes", () => {
+    const result = resolveConfig([file({ storage: { session_token: "FwoGZXIvYXdzE+a/b=" } })]);
+    expect(result.ok).toBe(true);
+  });
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${ is the input under test
+  it.each(["${HOME}", "a b", 'a"b', "a\\b"])("CORS origins %j", (cors) => {
+    expect(errorsOf(file({ dynamodb: { cors } }))[0]).toContain("dynamodb.cors:");
+  });
+
+  it("CORS origins as DynamoDB Local takes them pass", () => {
+    const result = resolveConfig([
+      file({ dynamodb: { cors: "http://localhost:3000,https://[::1]:8443" } }),
+    ]);
+    expect(result.ok && result.config.dynamodb.cors).toBe(
+      "http://localhost:3000,https://[::1]:8443",
+    );
+  });
+});
+
+describe("keys that reach an object's prototype", () => {
+  const polluted = () => (Object.prototype as Record<string, unknown>).polluted;
+
+  it("__proto__ from a file (parsers make it an own key) is an unknown key, not a merge", () => {
+    const values = JSON.parse('{"__proto__": {"polluted": true}, "nodes": 1}');
+    expect(errorsOf(file(values))).toEqual([
+      "vault-ha.config.yaml: __proto__ is not a configuration key (see vault-ha config --keys)",
+    ]);
+    expect(polluted()).toBeUndefined();
+  });
+
+  it("nested, and constructor and prototype too", () => {
+    const values = JSON.parse(
+      '{"storage": {"__proto__": {"polluted": true}}, "constructor": {"prototype": {"polluted": true}}}',
+    );
+    const errors = errorsOf(file(values));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("storage.__proto__ is not a configuration key"),
+        expect.stringContaining("constructor is not a configuration key"),
+      ]),
+    );
+    expect(polluted()).toBeUndefined();
+    expect(({} as Record<string, unknown>).constructor).toBe(Object);
+  });
+
+  it("--set __proto__.x=1 is an unknown key", () => {
+    const flags = layerFromAssignments("flags", [
+      ["__proto__.polluted", "1"],
+      ["constructor.prototype.polluted", "1"],
+    ]);
+    expect(flags.errors).toHaveLength(2);
+    expect(flags.errors[0]).toContain("__proto__.polluted is not a configuration key");
+    expect(resolveConfig([flags.layer]).ok).toBe(true);
+    expect(polluted()).toBeUndefined();
+  });
+});
+
+describe("an endpoint only a URL parser rejects", () => {
+  it("still says what is allowed", () => {
+    expect(errorsOf(file({ storage: { endpoint: "http://[" } }))).toEqual([
+      `vault-ha.config.yaml: storage.endpoint: "http://[" is not allowed; use a plain http(s) URL such as http://dynamodb:8000 (no quotes, spaces, backslashes, '$', '{' or '}')`,
+    ]);
+  });
+});
+
+describe("parseScalar", () => {
+  it("numbers: digits with an optional sign and decimals, spaces trimmed; anything else stays text", () => {
+    expect(parseScalar("nodes", " 42 ")).toBe(42);
+    expect(parseScalar("nodes", "-3")).toBe(-3);
+    expect(parseScalar("nodes", "1.25")).toBe(1.25);
+    expect(parseScalar("nodes", "12x")).toBe("12x");
+    expect(parseScalar("nodes", "x12")).toBe("x12");
+    expect(parseScalar("nodes", "1.x")).toBe("1.x");
+  });
+
+  it.each([
+    ["true", true],
+    [" TRUE ", true],
+    ["1", true],
+    ["Yes", true],
+    ["false", false],
+    [" False ", false],
+    ["0", false],
+    ["NO", false],
+    ["maybe", "maybe"],
+  ])("booleans: %j is %j", (raw, value) => {
+    expect(parseScalar("dynamodb.inMemory", raw)).toBe(value);
+  });
+
+  it("strings and unknown keys stay exactly as written", () => {
+    expect(parseScalar("project", "yes")).toBe("yes");
+    expect(parseScalar("storage.table", "123")).toBe("123");
+    expect(parseScalar("no.such.key", " 1 ")).toBe(" 1 ");
+  });
+});
+
+describe("layerFromEnv: which variables count", () => {
+  it("only VAULT_HA_* with a value; other variables are none of its business", () => {
+    expect(
+      layerFromEnv({ PATH: "/bin", VAULT_ADDR: "http://x", VAULT_HA_NODES: undefined }),
+    ).toEqual({ layer: { source: "environment", values: {} }, errors: [] });
+  });
+
+  it("an unknown VAULT_HA_* variable with nothing close: no suggestion", () => {
+    expect(layerFromEnv({ VAULT_HA_ZZZZZZZZZZZZ: "1" }).errors).toEqual([
+      "environment: VAULT_HA_ZZZZZZZZZZZZ is not a vault-ha setting (unset it, or see vault-ha config --keys)",
+    ]);
+  });
+
+  it("two keys under one parent both land", () => {
+    expect(
+      layerFromEnv({ VAULT_HA_VAULT_HOST_PORT: "9200", VAULT_HA_VAULT_MLOCK: "yes" }).layer.values,
+    ).toEqual({ vault: { hostPort: 9200, mlock: true } });
+  });
+});
+
+describe("validation lines", () => {
+  it("a list where a section belongs is reported as the list, not merged", () => {
+    expect(errorsOf(file({ vault: [1] }))).toEqual([
+      expect.stringMatching(/^vault-ha\.config\.yaml: vault: \[1\] is not allowed; use /),
+    ]);
+  });
+
+  it("a value that is not a number at all (YAML .nan) is shown as NaN", () => {
+    expect(errorsOf(file({ nodes: Number.NaN }))).toEqual([
+      "vault-ha.config.yaml: nodes: NaN is not allowed; use a whole number from 1 to 9",
+    ]);
+  });
+
+  it("a threshold of 1 with several shares breaks Vault's rule", () => {
+    expect(errorsOf(file({ init: { keyShares: 3, keyThreshold: 1 } }))).toEqual([
+      "vault-ha.config.yaml: init.keyThreshold: 1 is not allowed; use at least 2 when init.keyShares is above 1 (Vault's rule)",
+    ]);
+    expect(resolveConfig([file({ init: { keyShares: 1, keyThreshold: 1 } })]).ok).toBe(true);
+  });
+
+  it("a problem with a default value is credited to the layer that set its section", () => {
+    const flags = layerFromAssignments("flags", [["init.keyShares", "2"]]).layer;
+    expect(errorsOf(flags)).toEqual([
+      "flags: init.keyThreshold: 3 is not allowed; use a threshold no greater than init.keyShares (2)",
+    ]);
+  });
+
+  it("a problem with a value nobody set is credited to the defaults", () => {
+    expect(errorsOf(file({ dynamodb: { hostPort: 8201 } }))).toEqual([
+      "defaults: vault.hostPort: 8200 is not allowed; use a base port that keeps vault-2 (host port 8201) off the port dynamodb uses",
+    ]);
+  });
+
+  it("the last node's port is checked too", () => {
+    expect(errorsOf(file({ vault: { hostPort: 7998 } }))).toEqual([
+      "vault-ha.config.yaml: vault.hostPort: 7998 is not allowed; use a base port that keeps vault-3 (host port 8000) off the port dynamodb uses",
+    ]);
+  });
+
+  it("the last node's port must stay within 65535", () => {
+    expect(resolveConfig([file({ vault: { hostPort: 65533 } })]).ok).toBe(true);
+    expect(errorsOf(file({ vault: { hostPort: 65534 } }))).toEqual([
+      "vault-ha.config.yaml: vault.hostPort: 65534 is not allowed; use a port low enough that vault-3 (hostPort + 2) stays within 65535",
+    ]);
+  });
+
+  it("Vault on ports Docker picks never clashes, whatever DynamoDB's port", () => {
+    expect(resolveConfig([file({ vault: { hostPort: 0 }, dynamodb: { hostPort: 1 } })]).ok).toBe(
+      true,
+    );
+  });
+});
+
+describe("closest: edit distance within a third of the word", () => {
+  const near = (word: string, candidate: string) => closest(word, [candidate]) === candidate;
+
+  it("counts insertions, deletions and substitutions, the last letter included", () => {
+    expect(near("nodes", "nodes")).toBe(true);
+    expect(near("nodes", "node")).toBe(true);
+    expect(near("node", "nodes")).toBe(true);
+    expect(near("abcxyz", "abc")).toBe(false);
+    expect(near("abcdefghi", "abcdefxyz")).toBe(true);
+    expect(near("abcdefghi", "abcdexyzw")).toBe(false);
+    expect(near("ab", "xy")).toBe(true);
+    expect(near("ab", "xyz")).toBe(false);
+  });
+
+  it("of equally close candidates, the first wins", () => {
+    expect(closest("nodez", ["nodes", "nodex"])).toBe("nodes");
+    expect(closest("nodez", ["nodex", "nodes"])).toBe("nodex");
   });
 });

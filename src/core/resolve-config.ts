@@ -67,11 +67,27 @@ export function parseScalar(key: string, raw: string): unknown {
   return raw;
 }
 
+/**
+ * Keys that reach an object's prototype when assigned (`target.__proto__ = {...}`
+ * replaces it; merging into it pollutes Object.prototype for the whole
+ * process). No configuration key has these names, so they are never merged,
+ * only reported as unknown keys.
+ */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+const unknownKeyLine = (source: string, dotted: string) => {
+  const hint = closest(dotted, [...CONFIG_KEYS.keys()]);
+  return `${source}: ${dotted} is not a configuration key${hint ? `; did you mean ${hint}?` : ""} (see vault-ha config --keys)`;
+};
+
+/** Sets a dotted key; callers pass only keys of CONFIG_KEYS, which never hold an unsafe part. */
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split(".");
+  if (parts.some((part) => UNSAFE_KEYS.has(part)))
+    throw new Error(`unsafe configuration key ${key}`);
   let node = target;
   for (const part of parts.slice(0, -1)) {
-    const next = node[part];
+    const next = Object.hasOwn(node, part) ? node[part] : undefined;
     if (next === null || typeof next !== "object" || Array.isArray(next)) node[part] = {};
     node = node[part] as Record<string, unknown>;
   }
@@ -110,10 +126,7 @@ export function layerFromAssignments(
   const errors: string[] = [];
   for (const [key, raw] of assignments) {
     if (!CONFIG_KEYS.has(key)) {
-      const hint = closest(key, [...CONFIG_KEYS.keys()]);
-      errors.push(
-        `${source}: ${key} is not a configuration key${hint ? `; did you mean ${hint}?` : ""} (see vault-ha config --keys)`,
-      );
+      errors.push(unknownKeyLine(source, key));
       continue;
     }
     setPath(values, key, parseScalar(key, raw));
@@ -131,15 +144,19 @@ function mergeInto(
   values: Record<string, unknown>,
   source: string,
   prefix: string,
+  unsafe: string[],
 ): void {
+  // Object.entries lists an own "__proto__" key, which YAML and JSON parsers create.
   for (const [key, value] of Object.entries(values)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (isPlainObject(value)) {
-      const existing = target[key];
+    if (UNSAFE_KEYS.has(key)) {
+      unsafe.push(unknownKeyLine(source, path));
+    } else if (isPlainObject(value)) {
+      const existing = Object.hasOwn(target, key) ? target[key] : undefined;
       const child = isPlainObject(existing) ? existing : {};
       target[key] = child;
       sources.set(path, source);
-      mergeInto(child, sources, value, source, path);
+      mergeInto(child, sources, value, source, path, unsafe);
     } else {
       target[key] = value;
       sources.set(path, source);
@@ -240,10 +257,12 @@ export type ResolvedConfig =
 export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
   const merged: Record<string, unknown> = {};
   const sources = new Map<string, string>();
-  for (const layer of layers) mergeInto(merged, sources, layer.values, layer.source, "");
+  const unsafe: string[] = [];
+  for (const layer of layers) mergeInto(merged, sources, layer.values, layer.source, "", unsafe);
 
   const result = configSchema.safeParse(merged);
-  if (result.success) return { ok: true, config: result.data, sources };
+  if (result.success && unsafe.length === 0) return { ok: true, config: result.data, sources };
+  if (result.success) return { ok: false, errors: [...new Set(unsafe)] };
 
   const errors = result.error.issues.flatMap((issue) => {
     const sourceOf = (path: readonly PropertyKey[]) => {
@@ -256,19 +275,21 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => {
         const path = [...issue.path, key];
-        const dotted = path.join(".");
-        const hint = closest(dotted, [...CONFIG_KEYS.keys()]);
-        return `${sourceOf(path)}: ${dotted} is not a configuration key${hint ? `; did you mean ${hint}?` : ""} (see vault-ha config --keys)`;
+        return unknownKeyLine(sourceOf(path), path.join("."));
       });
     }
     const dotted = issue.path.join(".");
+    // zod leaves `input` out of issues unless asked to report it; a key no
+    // layer set has its default, which is what the line must show.
     const value =
-      "input" in issue && issue.input !== undefined ? issue.input : valueAt(merged, issue.path);
+      "input" in issue && issue.input !== undefined
+        ? issue.input
+        : (valueAt(merged, issue.path) ?? valueAt(defaults, issue.path));
     const allowed =
       issue.code === "custom" ? issue.message : (allowedFor(issue.path) ?? issue.message);
     return [
       `${sourceOf(issue.path)}: ${dotted}: ${describeValue(value)} is not allowed; use ${allowed}`,
     ];
   });
-  return { ok: false, errors: [...new Set(errors)] };
+  return { ok: false, errors: [...new Set([...unsafe, ...errors])] };
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DockerEngine } from "../adapters/docker/docker-engine.js";
 import { configSchema } from "../core/config-schema.js";
+import { builtImageTag } from "../core/render-compose.js";
 import { createBuildCache } from "./build-cache.js";
 
 // Only imageId matters to the cache; the rest of the engine is never called.
@@ -16,8 +17,8 @@ describe("build cache", () => {
   const ids = new Map([
     ["hashicorp/vault:1.21.1", "sha256:base-vault"],
     ["amazon/dynamodb-local:3.3.1", "sha256:base-dynamodb"],
-    ["vault-ha-vault:vault-1.21.1", "sha256:built-vault"],
-    ["vault-ha-dynamodb:dynamodb-local-3.3.1", "sha256:built-dynamodb"],
+    [builtImageTag("vault", "hashicorp/vault:1.21.1"), "sha256:built-vault"],
+    [builtImageTag("dynamodb", "amazon/dynamodb-local:3.3.1"), "sha256:built-dynamodb"],
   ]);
   const cache = (mode?: string) =>
     createBuildCache({
@@ -53,8 +54,19 @@ describe("build cache", () => {
     ids.set("hashicorp/vault:1.21.1", "sha256:base-vault-2");
     expect(await cache().needsBuild()).toBe(true);
     await cache().remember();
-    ids.set("vault-ha-dynamodb:dynamodb-local-3.3.1", "sha256:someone-else");
+    ids.set(builtImageTag("dynamodb", "amazon/dynamodb-local:3.3.1"), "sha256:someone-else");
     expect(await cache().needsBuild()).toBe(true);
+  });
+
+  it.each([
+    ["not JSON", '{"vault-ha-vault:x": {"inputs": "'],
+    ["not an object", "null"],
+    ["entries of the wrong shape", '{"vault-ha-vault:x": 5}'],
+  ])("a damaged cache file (%s) means a rebuild, and remember() repairs it", async (_, content) => {
+    await writeFile(path.join(dir, "builds.json"), content);
+    expect(await cache().needsBuild()).toBe(true);
+    await cache().remember();
+    expect(await cache().needsBuild()).toBe(false);
   });
 
   it("VAULT_HA_BUILD=always always builds", async () => {

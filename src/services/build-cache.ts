@@ -61,8 +61,23 @@ export function createBuildCache(options: {
     hash.update(`\0${(await docker.imageId(base)) ?? "missing"}`);
     return hash.digest("hex");
   };
-  const load = async (): Promise<Record<string, Entry>> =>
-    JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as Record<string, Entry>;
+  // A missing, unreadable or damaged cache is no cache: the worst case is one
+  // build that was not needed, and remember() then writes a good file. Unlike
+  // the keys file, nothing here is worth stopping the user for.
+  const load = async (): Promise<Record<string, Entry>> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(file, "utf8"));
+    } catch {
+      return {};
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter(
+        ([, entry]) => typeof entry?.inputs === "string" && typeof entry?.imageId === "string",
+      ),
+    ) as Record<string, Entry>;
+  };
 
   return {
     async needsBuild() {

@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../core/config-schema.js";
+import { ConflictError } from "../core/errors.js";
 import { type BuildPaths, renderCompose } from "../core/render-compose.js";
+import type { Session } from "../core/session.js";
 import { packagePath } from "../package-paths.js";
 
 export const DEFAULT_COMPOSE_FILE = "compose.generated.yml";
@@ -38,6 +40,44 @@ export function buildPaths(outputDir: string, certsDir?: string): BuildPaths {
   };
 }
 
+/**
+ * Refuses a certificates folder that would put anything but certificates
+ * into the images: a private key (in a .pem, .key or .crt file) or a .pem
+ * without a certificate. The Dockerfiles copy only certificates too; this
+ * check stops it before anything is built and says which file to move.
+ *
+ * A ConflictError (exit 5) rather than a UsageError: the flags and the
+ * configuration are fine; a file on this machine is in the way, like a busy
+ * port, and moving it is the fix.
+ */
+export async function checkCertsDir(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+      throw error;
+    },
+  );
+  const names = entries
+    .filter((entry) => /\.(pem|key|crt)$/i.test(entry.name) && !entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  for (const name of names) {
+    const file = path.join(dir, name);
+    // latin1: every byte maps to one character, so a binary (DER) file reads too.
+    const content = await readFile(file, "latin1");
+    if (content.includes("PRIVATE KEY")) {
+      throw new ConflictError(
+        `${file} holds a private key, which must not go into a Docker image; move it out of the certificates folder (keep only CA certificates there)`,
+      );
+    }
+    if (/\.pem$/i.test(name) && !content.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new ConflictError(
+        `${file} holds no certificate (no BEGIN CERTIFICATE block); move it out of the certificates folder (keep only CA certificates there)`,
+      );
+    }
+  }
+}
+
 export async function loadVaultServerTemplate(): Promise<string> {
   return readFile(packagePath("templates", "vault-server.hcl"), "utf8");
 }
@@ -47,17 +87,24 @@ export interface WrittenComposeFile {
   readonly changed: boolean;
 }
 
-/** Renders and writes atomically; an unchanged file is left untouched. */
+/**
+ * Renders and writes atomically; an unchanged file is left untouched. The
+ * certificates folder is checked first (checkCertsDir), so neither `render`
+ * nor `up` writes a file that would build a private key into an image.
+ */
 export async function writeComposeFile(
   config: Config,
   file: string,
   certsDir?: string,
+  session?: Session,
 ): Promise<WrittenComposeFile> {
   const absolute = path.resolve(file);
+  await checkCertsDir(resolveCertsDir(path.dirname(absolute), certsDir));
   const text = renderCompose({
     config,
     vaultServerTemplate: await loadVaultServerTemplate(),
     paths: buildPaths(path.dirname(absolute), certsDir),
+    session,
   });
   const previous = await readFile(absolute, "utf8").catch(() => undefined);
   if (previous === text) return { file: absolute, changed: false };

@@ -6,10 +6,12 @@ import { createDynamoDbTable } from "../adapters/dynamodb/dynamodb-table.js";
 import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
 import { createVaultNodeClient } from "../adapters/vault/vault-node-client.js";
 import type { Config } from "../core/config-schema.js";
+import type { Session } from "../core/session.js";
 import { createProgress, type Progress } from "../ui/progress.js";
 import { createBuildCache } from "./build-cache.js";
 import { ClusterService } from "./cluster.js";
 import { DEFAULT_COMPOSE_FILE, resolveCertsDir } from "./compose-file.js";
+import { readSession } from "./session-file.js";
 
 export interface ClusterOptions {
   readonly cwd: string;
@@ -23,6 +25,12 @@ export interface ClusterOptions {
   readonly keysRoot?: string;
   /** Per-request budget for Vault and DynamoDB polls. */
   readonly requestTimeoutMs?: number;
+  /**
+   * A new ephemeral cluster's session. Without one, the session an earlier
+   * `up --ephemeral` recorded in the project's state folder is used, so a
+   * later `up` renders the same labels and recreates nothing.
+   */
+  readonly session?: Session;
 }
 
 /** Wires the real adapters: dockerode, the Compose CLI, node-vault, the AWS SDK, files. */
@@ -48,6 +56,8 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     progress: options.progress ?? createProgress(),
     composeFile,
     certsDir: options.certsDir,
+    session: options.session ?? readSession(keys.dir),
+    env: options.env,
     buildCache: createBuildCache({
       config,
       docker,

@@ -125,14 +125,22 @@ flock -u 7
 step "Compose v2" install_compose_v2
 log "$(docker compose version)"
 
-# The dashboard's end-to-end test drives a real terminal through tmux. Where
-# this script provisions the machine (root with apt) it installs it; elsewhere
-# it only says so, and that test fails with its own message.
-if ! command -v tmux >/dev/null 2>&1; then
+# Tools the end-to-end tests use as a user would: tmux drives the dashboard in
+# a real terminal, the AWS CLI reads DynamoDB Local with what `vault-ha env`
+# printed, openssl makes test certificates. Where this script provisions the
+# machine (root with apt) it installs them; elsewhere it only says so, and the
+# test that needs one fails with its own message.
+# Looked up where every user finds them (root's own PATH may hold tools, such
+# as a pyenv shim under /root, that the non-root test user cannot run).
+missing=()
+for tool in tmux:tmux aws:awscli openssl:openssl; do
+  PATH=/usr/local/bin:/usr/bin:/bin command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    step "tmux" apt_install tmux
+    step "test tools: ${missing[*]}" apt_install "${missing[@]}"
   else
-    log "tmux is missing: the dashboard's end-to-end test needs it"
+    log "missing for the end-to-end tests: ${missing[*]}"
   fi
 fi
 

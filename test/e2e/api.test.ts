@@ -1,13 +1,16 @@
-import { spawn } from "node:child_process";
-import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { startCluster } from "../../src/index.js";
 import { PACKAGE_ROOT } from "../../src/package-paths.js";
-import { projectResources } from "../support/docker.js";
-import { vaultRequest } from "../support/vault-http.js";
+import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
+import { docker, projectResources, serviceContainer } from "../support/docker.js";
+import { testProject } from "../support/names.js";
+import { expectOneActive, haLockItem, nodeTruth, waitOneActive } from "../support/oracle.js";
+import { deadPid, startOwner } from "../support/owner-process.js";
+import { eventually, vaultRequest } from "../support/vault-http.js";
 
 const empty = { containers: [], networks: [], volumes: [] };
 
@@ -20,13 +23,17 @@ describe("the programmatic API: startCluster", () => {
     try {
       expect(first.project).not.toBe(second.project);
       expect(first.project).toMatch(/^vha-[0-9a-f]{8}$/);
+      expect(first.created && second.created).toBe(true);
       const urls = [...first.nodes, ...second.nodes].map((node) => node.url);
       expect(new Set(urls).size).toBe(3);
-      expect(first.dynamodbEndpoint).not.toBe(second.dynamodbEndpoint);
       for (const cluster of [first, second]) {
-        expect(cluster.nodes.filter((node) => node.mode === "active")).toHaveLength(1);
-        const health = await vaultRequest(cluster.activeUrl, "GET", "sys/health");
-        expect(health.status).toBe(200);
+        // The handle's view against Vault's own answers, node by node.
+        const active = await expectOneActive(
+          cluster.nodes.map((node) => node.url),
+          { endpoint: cluster.dynamodbEndpoint },
+        );
+        expect(cluster.activeUrl).toBe(cluster.nodes[active]?.url);
+        expect(cluster.nodes[active]?.mode).toBe("active");
         const self = await vaultRequest(cluster.activeUrl, "GET", "auth/token/lookup-self", {
           token: cluster.rootToken,
         });
@@ -34,7 +41,21 @@ describe("the programmatic API: startCluster", () => {
         expect(cluster.unsealKeys).toHaveLength(5);
         // In memory: no volume at all.
         expect((await projectResources(cluster.project)).volumes).toEqual([]);
+        // Every container carries the session labels the reaper goes by.
+        const [container] = await docker.listContainers({
+          filters: { label: [`com.docker.compose.project=${cluster.project}`] },
+        });
+        expect(container?.Labels).toMatchObject({
+          "dev.vault-ha.ephemeral": "true",
+          "dev.vault-ha.owner-pid": String(process.pid),
+          "dev.vault-ha.owner-host": hostname(),
+        });
       }
+      // Two distinct DynamoDB Locals: each lock lives in its own table.
+      const locks = await Promise.all(
+        [first, second].map((cluster) => haLockItem(cluster.dynamodbEndpoint)),
+      );
+      expect(locks[0]?.identity).not.toBe(locks[1]?.identity);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
     }
@@ -42,63 +63,197 @@ describe("the programmatic API: startCluster", () => {
     expect(await projectResources(second.project)).toEqual(empty);
   });
 
-  it("kill, waitForActive, stepDown, unseal and status drive a real failover; await using stops it", async () => {
+  it("kill, waitForActive, stepDown and unseal drive a real failover; await using stops it", async () => {
     let project = "";
     {
       await using cluster = await startCluster({ ephemeral: true, nodes: 3 });
       project = cluster.project;
-      const before = cluster.nodes.find((node) => node.mode === "active")?.name as string;
+      const urls = cluster.nodes.map((node) => node.url);
+      const before = await expectOneActive(urls);
       const moved = await cluster.stepDown();
-      expect(moved.from).toBe(before);
-      expect(cluster.nodes.find((node) => node.mode === "active")?.name).toBe(moved.to);
+      expect(moved.from).toBe(`vault-${before + 1}`);
+      const afterStepDown = await waitOneActive(urls, 30_000);
+      expect(moved.to).toBe(`vault-${afterStepDown.activeIndex + 1}`);
+      expect(cluster.activeUrl).toBe(urls[afterStepDown.activeIndex]);
 
       await cluster.kill(moved.to);
-      const after = await cluster
-        .waitForActive({ timeoutMs: 60_000 })
-        .catch(async () => cluster.status());
-      // The killed node is down; another holds the lock once its TTL ran out.
-      const status = await cluster.status();
-      expect(status.nodes.find((node) => node.name === moved.to)?.mode).toBe("down");
-      expect(status.nodes.filter((node) => node.mode === "active")).toHaveLength(1);
+      const killedUrl = urls[afterStepDown.activeIndex] as string;
+      // Resolves only when another node holds the lock (after its TTL): no catch.
+      const after = await cluster.waitForActive({ timeoutMs: 90_000 });
+      expect(after.active).toBeDefined();
       expect(after.active).not.toBe(moved.to);
-      expect(await cluster.unseal()).toEqual([]);
+      const truth = await waitOneActive(urls, 10_000, { tolerate: [killedUrl] });
+      expect(`vault-${truth.activeIndex + 1}`).toBe(after.active);
+      expect((await nodeTruth(killedUrl)).health).toBe("down");
+
+      // everyNode: the killed node never comes back by itself, so this must time out.
+      await expect(
+        cluster.waitForActive({ timeoutMs: 1_500, everyNode: true }),
+      ).rejects.toMatchObject({
+        exitCode: 4,
+      });
+
+      // A standby restarted comes back sealed; unseal() names exactly it.
+      const remaining = [0, 1, 2].find(
+        (index) => index !== afterStepDown.activeIndex && index !== truth.activeIndex,
+      ) as number;
+      const standby = `vault-${remaining + 1}`;
+      const container = await serviceContainer(project, standby);
+      await container.restart();
+      // Port 0: Docker may publish the restarted container on a new host port.
+      const published = (await container.inspect()).NetworkSettings.Ports["8200/tcp"]?.[0];
+      const standbyUrl = `http://127.0.0.1:${published?.HostPort}`;
+      await eventually("the restarted standby sealed", 30_000, async () =>
+        (await nodeTruth(standbyUrl)).health === 503 ? true : undefined,
+      );
+      expect(await cluster.unseal()).toEqual([standby]);
+      expect((await nodeTruth(standbyUrl)).health).toBe(429);
+      // The handle follows the new port too.
+      expect((await cluster.status()).nodes.find((node) => node.name === standby)?.url).toBe(
+        standbyUrl,
+      );
     }
     expect(await projectResources(project)).toEqual(empty);
   });
 
-  it("cleans up when the owning process is killed with SIGTERM", async () => {
-    const script = `
-      const { startCluster } = await import(${JSON.stringify(path.join(PACKAGE_ROOT, "dist", "index.js"))});
-      const cluster = await startCluster({ ephemeral: true, nodes: 1 });
-      process.stdout.write(JSON.stringify({ project: cluster.project }) + "\\n");
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on("exit", (_, signal) => resolve(signal)),
-    );
-    const project = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        const line = chunk.toString().trim();
-        if (line.startsWith("{")) resolve(JSON.parse(line).project);
-      });
-      child.on("exit", () => reject(new Error("child exited before starting a cluster")));
-    });
-    expect((await projectResources(project)).containers.length).toBeGreaterThan(0);
-    child.kill("SIGTERM");
-    expect(await exited).toBe("SIGTERM");
-    expect(await projectResources(project)).toEqual(empty);
-  });
-
-  it("rejects bad options with the same one-line errors as the configuration file", async () => {
+  it("rejects bad options with the same one-line errors as the configuration file, creating nothing", async () => {
     await expect(startCluster({ ephemeral: true, nodes: 0 })).rejects.toThrow(
       "options: nodes: 0 is not allowed; use a whole number from 1 to 9",
     );
   });
+});
 
-  it("the vitest example in examples/vitest runs against a real cluster", async () => {
+describe("a handle removes only what it created", () => {
+  let developer: CliCluster | undefined;
+  afterAll(async () => {
+    await developer?.cleanup();
+  });
+
+  it("attached to a developer's running cluster, stop() leaves it running with its data, volume and keys", async () => {
+    developer = await cliCluster("developer");
+    const up = await developer.run(["up"]);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const urls = developer.urls(3);
+    const keysFile = path.join(developer.stateDir, developer.project, "init.json");
+    const keys = JSON.parse(await readFile(keysFile, "utf8")) as { rootToken: string };
+    const active = await expectOneActive(urls);
+    await vaultRequest(urls[active] as string, "POST", "sys/mounts/secret", {
+      token: keys.rootToken,
+      body: { type: "kv", options: { version: "2" } },
+    });
+    await vaultRequest(urls[active] as string, "POST", "secret/data/mine", {
+      token: keys.rootToken,
+      body: { data: { value: "precious" } },
+    });
+    const before = await projectResources(developer.project);
+
+    // The test suite of some other project points startCluster at it.
+    const saved = process.env.VAULT_HA_STATE_DIR;
+    process.env.VAULT_HA_STATE_DIR = developer.stateDir;
+    try {
+      const handle = await startCluster({
+        project: developer.project,
+        vault: { hostPort: developer.vaultPort },
+        dynamodb: { hostPort: developer.dynamodbPort },
+      });
+      expect(handle.created).toBe(false);
+      await handle.stop();
+      await handle[Symbol.asyncDispose]();
+    } finally {
+      if (saved === undefined) delete process.env.VAULT_HA_STATE_DIR;
+      else process.env.VAULT_HA_STATE_DIR = saved;
+    }
+
+    expect((await projectResources(developer.project)).containers.sort()).toEqual(
+      before.containers.sort(),
+    );
+    expect((await projectResources(developer.project)).volumes).toEqual(before.volumes);
+    await expectOneActive(urls);
+    const read = await vaultRequest(
+      urls[await expectOneActive(urls)] as string,
+      "GET",
+      "secret/data/mine",
+      {
+        token: keys.rootToken,
+      },
+    );
+    expect((read.body.data as { data: { value: string } }).data.value).toBe("precious");
+    expect(JSON.parse(await readFile(keysFile, "utf8")).rootToken).toBe(keys.rootToken);
+  });
+
+  it("before starting, prunes ephemeral clusters of dead owners only: a live owner's and unlabelled resources survive", async () => {
+    const dead = testProject("dead-owner");
+    const live = testProject("live-owner");
+    const labels = (project: string, pid: number) => ({
+      "dev.vault-ha.project": project,
+      "dev.vault-ha.ephemeral": "true",
+      "dev.vault-ha.session": `${project}-session`,
+      "dev.vault-ha.owner-pid": String(pid),
+      "dev.vault-ha.owner-host": hostname(),
+      "dev.vault-ha.started": new Date().toISOString(),
+    });
+    await docker.createVolume({ Name: `${dead}-data`, Labels: labels(dead, deadPid()) });
+    await docker.createVolume({ Name: `${live}-data`, Labels: labels(live, process.pid) });
+    await docker.createVolume({ Name: `${dead}-foreign`, Labels: {} });
+    try {
+      await using cluster = await startCluster({ ephemeral: true, nodes: 1 });
+      expect(cluster.created).toBe(true);
+      await expect(docker.getVolume(`${dead}-data`).inspect()).rejects.toMatchObject({
+        statusCode: 404,
+      });
+      expect((await docker.getVolume(`${live}-data`).inspect()).Name).toBe(`${live}-data`);
+      expect((await docker.getVolume(`${dead}-foreign`).inspect()).Name).toBe(`${dead}-foreign`);
+    } finally {
+      for (const name of [`${dead}-data`, `${live}-data`, `${dead}-foreign`])
+        await docker
+          .getVolume(name)
+          .remove()
+          .catch(() => {});
+    }
+  });
+});
+
+describe("harness cleanup when the owning process ends", () => {
+  it.each([
+    ["SIGTERM", "a signal"],
+    ["SIGINT", "Ctrl-C in a watch-mode test runner"],
+  ] as const)("on %s (%s) the owner removes its cluster before it dies", async (signal, _why) => {
+    const owner = await startOwner("wait");
+    expect((await projectResources(owner.project)).containers.length).toBeGreaterThan(0);
+    owner.child.kill(signal);
+    expect(await owner.exited).toBe(signal);
+    expect(await projectResources(owner.project)).toEqual(empty);
+  });
+
+  it("on a plain process.exit the exit handler removes it synchronously", async () => {
+    const owner = await startOwner("exit");
+    expect(await owner.exited).toBe(0);
+    expect(await projectResources(owner.project)).toEqual(empty);
+  });
+
+  it("on SIGKILL (nothing in the owner runs) the watchdog removes everything within 30 s", async () => {
+    const owner = await startOwner("wait");
+    expect((await projectResources(owner.project)).containers.length).toBeGreaterThan(0);
+    owner.child.kill("SIGKILL");
+    expect(await owner.exited).toBe("SIGKILL");
+    const started = Date.now();
+    await eventually(
+      "the watchdog to remove the cluster",
+      30_000,
+      async () => {
+        const left = await projectResources(owner.project);
+        return left.containers.length + left.networks.length + left.volumes.length === 0;
+      },
+      500,
+    );
+    console.log(
+      `watchdog removed ${owner.project} ${((Date.now() - started) / 1000).toFixed(1)} s after SIGKILL`,
+    );
+  });
+});
+
+describe("the vitest example", () => {
+  it("examples/vitest runs against a real cluster", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "vault-ha-example-"));
     try {
       await cp(path.join(PACKAGE_ROOT, "examples", "vitest"), dir, { recursive: true });

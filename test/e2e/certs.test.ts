@@ -5,13 +5,14 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_DYNAMODB_IMAGE, DEFAULT_VAULT_IMAGE } from "../../src/core/images.js";
 import { packagePath } from "../../src/package-paths.js";
+import { testProject } from "../support/names.js";
 
 // Root-certificate injection: both Dockerfiles, built on the base images with
 // a certificates folder holding a fresh CA, trust it; without one they build too.
 let certs: string;
 let emptyCerts: string;
 let caLine = "";
-const tag = (kind: string, variant: string) => `vha-e2e-certs-${kind}:${variant}`;
+const tag = (kind: string, variant: string) => `${testProject("certs")}-${kind}:${variant}`;
 
 async function build(kind: "vault" | "dynamodb", base: string, context: string, variant: string) {
   return execa(

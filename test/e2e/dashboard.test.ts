@@ -2,11 +2,14 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
+import { testProject } from "../support/names.js";
+import { expectOneActive, waitOneActive } from "../support/oracle.js";
 import { eventually } from "../support/vault-http.js";
 
 // The dashboard in a real terminal (tmux) against a real 3-node cluster. A
 // tmux server of its own (-L) keeps the test away from anyone else's sessions.
-const socket = "vha-dash-e2e";
+// The socket name is unique to this run, so two runs never kill each other's tmux.
+const socket = testProject("dash");
 const session = "dashboard";
 let cluster: CliCluster;
 
@@ -21,11 +24,12 @@ describe("vault-ha dashboard", () => {
     expect(version.exitCode, "tmux is required for the dashboard test (apt-get install tmux)").toBe(
       0,
     );
-    cluster = await cliCluster("vha-dash-e2e", { vault: 21250, dynamodb: 21050 });
+    cluster = await cliCluster("dash");
     // Off a terminal, --watch still brings the cluster up and only warns.
     const up = await cluster.run(["up", "--watch"]);
     expect(up.exitCode, up.stderr).toBe(0);
-    expect(up.stdout).toContain("cluster vha-dash-e2e is up");
+    expect(up.stdout).toContain(`cluster ${cluster.project} is up`);
+    await expectOneActive(cluster.urls(3));
     expect(up.stderr).toContain(
       "warning: --watch: the dashboard needs an interactive terminal; for plain output use vault-ha status --watch",
     );
@@ -66,7 +70,7 @@ describe("vault-ha dashboard", () => {
       return text.includes("◀ ACTIVE") && text.includes("HA lock") ? text : undefined;
     });
     // The frame starts at the top of the alternate screen, not where the shell's cursor was.
-    expect(first.split("\n")[0]).toMatch(/^vault-ha · vha-dash-e2e · /);
+    expect(first.split("\n")[0]).toMatch(new RegExp(`^vault-ha · ${cluster.project} · `));
     const rows = nodeRows(first);
     expect(rows).toHaveLength(3);
     expect(first).toMatch(/HA lock \S+… held by vault-\d, expires in \d+ s/);
@@ -100,6 +104,14 @@ describe("vault-ha dashboard", () => {
     // A stopping Vault seals itself on the way down: which mode a poll caught varies.
     expect(after).toMatch(new RegExp(`no active node: ${activeName} is \\w+`));
     expect(nodeRows(after).find((row) => row.includes(activeName))).toContain("✖ DOWN");
+    // What the screen says is what Vault says: the node it marks active answers 200.
+    const shownActive = nodeRows(after)
+      .find((row) => row.includes("◀ ACTIVE"))
+      ?.match(/vault-(\d)/)?.[1];
+    const urls = cluster.urls(3);
+    const stopped = urls[Number(activeName.slice(-1)) - 1] as string;
+    const truth = await waitOneActive(urls, 30_000, { tolerate: [stopped] });
+    expect(`vault-${truth.activeIndex + 1}`).toBe(`vault-${shownActive}`);
     console.log(`dashboard during a failover:\n${after}`);
 
     await tmux("send-keys", "-t", session, "q");

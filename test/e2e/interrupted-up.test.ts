@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClusterStatus } from "../../src/core/cluster-status.js";
 import { CLI } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
+import { projectResources } from "../support/docker.js";
+import { expectOneActive, nodeTruth } from "../support/oracle.js";
 import { eventually } from "../support/vault-http.js";
 
 let cluster: CliCluster;
@@ -26,6 +29,7 @@ function startUp(): {
     {
       cwd: cluster.cwd,
       env: { ...process.env, VAULT_HA_STATE_DIR: cluster.stateDir, NO_COLOR: "1" },
+      // Its own process group, so a signal reaches `up` and the Compose it runs alike.
       stdio: "ignore",
     },
   );
@@ -37,7 +41,7 @@ function startUp(): {
 
 describe("up under pressure", () => {
   beforeAll(async () => {
-    cluster = await cliCluster("vha-e2e-race", { vault: 22200, dynamodb: 22000 });
+    cluster = await cliCluster("race");
   });
   afterAll(async () => {
     await cluster.cleanup();
@@ -45,31 +49,40 @@ describe("up under pressure", () => {
 
   it("a second up for the same project while one runs is refused clearly (exit 5)", async () => {
     const first = startUp();
-    // Give the first one time to take the lock (it is inside compose up then).
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Wait for the observable state, not a fixed time: the lock file exists.
+    await eventually("the first up to hold its lock", 60_000, async () =>
+      existsSync(path.join(cluster.stateDir, cluster.project, "up.lock")),
+    );
     const second = await cluster.run(["up"]);
     expect(second.exitCode).toBe(5);
     expect(second.stderr).toMatch(
-      /another vault-ha up for project vha-e2e-race is running \(process \d+\)/,
+      new RegExp(
+        `another vault-ha up, down or reset for project ${cluster.project} is running \\(process \\d+`,
+      ),
     );
     expect((await first.exit).code).toBe(0);
+    await expectOneActive(cluster.urls(3));
   });
 
   it("an up interrupted part-way is completed by the next up", async () => {
     const reset = await cluster.run(["reset", "--yes"]);
     expect(reset.exitCode, reset.stderr).toBe(0);
     const interrupted = startUp();
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    // Interrupt once the cluster's containers exist: a partial state, seen
+    // through the Docker API, is what the next up has to complete.
+    await eventually("containers of the interrupted up", 120_000, async () => {
+      return (await projectResources(cluster.project)).containers.length > 0;
+    });
     interrupted.kill("SIGINT");
     const { code, signal } = await interrupted.exit;
-    expect(code === 0 && signal === null).toBe(false);
+    // Interrupted: ended by the signal (or the documented 130), neither
+    // finished nor crashed with a bug's exit 1.
+    expect(code === 130 || signal === "SIGINT", `exit ${code} signal ${signal}`).toBe(true);
+    const partial = await Promise.all(cluster.urls(3).map(nodeTruth));
+    expect(partial.filter((node) => node.health === 200)).not.toHaveLength(3);
 
     const again = await cluster.run(["up"]);
     expect(again.exitCode, again.stderr).toBe(0);
-    const status = await eventually("a healthy cluster", 30_000, async () => {
-      const current = JSON.parse((await cluster.run(["status", "--json"])).stdout) as ClusterStatus;
-      return current.summary === "healthy" ? current : undefined;
-    });
-    expect(status.nodes.filter((node) => node.mode === "active")).toHaveLength(1);
+    await expectOneActive(cluster.urls(3));
   });
 });

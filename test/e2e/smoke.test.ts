@@ -5,13 +5,14 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { docker, projectResources, removeProject, serviceContainer } from "../support/docker.js";
+import { freePorts, testProject } from "../support/names.js";
 import { eventually, healthCode, vaultRequest } from "../support/vault-http.js";
 
 // The test bed's own proof: the rendered Compose file alone, driven through
 // `docker compose` and Vault's HTTP API directly (not through `vault-ha up`).
-const project = "vha-smoke";
-const ports = { vault: 28200, dynamodb: 28000 };
-const urls = [0, 1, 2].map((offset) => `http://127.0.0.1:${ports.vault + offset}`);
+let project: string;
+const ports = { vault: 0, dynamodb: 0 };
+let urls: string[] = [];
 
 let dir: string;
 let file: string;
@@ -32,7 +33,10 @@ describe("smoke: the rendered file runs a real Vault HA cluster on real DynamoDB
   let token = "";
 
   beforeAll(async () => {
-    await removeProject(project);
+    project = testProject("smoke");
+    ports.dynamodb = await freePorts(4);
+    ports.vault = ports.dynamodb + 1;
+    urls = [0, 1, 2].map((offset) => `http://127.0.0.1:${ports.vault + offset}`);
     dir = await mkdtemp(path.join(tmpdir(), "vault-ha-smoke-"));
     file = path.join(dir, "compose.yml");
     const rendered = await runCli(

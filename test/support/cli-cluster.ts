@@ -1,12 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
 import { type CliResult, runCli } from "./cli.js";
-import { docker, removeProject } from "./docker.js";
+import { projectResources, removeProject } from "./docker.js";
+import { freePorts, testProject } from "./names.js";
 
 /**
- * A cluster driven through the built CLI, with its own project name, host
- * ports, working folder and state folder, so test files never collide.
+ * A cluster driven through the built CLI, with a project name unique to this
+ * run, host ports found free at run time, and its own working and state
+ * folders, so test files (and two test runs on one engine) never collide.
  */
 export interface CliCluster {
   readonly project: string;
@@ -14,19 +17,30 @@ export interface CliCluster {
   readonly stateDir: string;
   readonly vaultPort: number;
   readonly dynamodbPort: number;
+  /** The CLI with this cluster's project, ports and state folder. */
   run(args: readonly string[], env?: Record<string, string | undefined>): Promise<CliResult>;
+  /** The Vault nodes' URLs from the host, vault-1 first. */
+  urls(nodes: number): string[];
+  /**
+   * `reset --yes` must succeed and leave nothing of the project behind; a
+   * leak fails here, in the file that caused it, not later as somebody
+   * else's port conflict.
+   */
   cleanup(): Promise<void>;
 }
 
 export async function cliCluster(
-  project: string,
-  ports: { vault: number; dynamodb: number },
+  name: string,
   extraArgs: readonly string[] = [],
+  options: { nodes?: number } = {},
 ): Promise<CliCluster> {
-  await removeProject(project);
-  const cwd = await mkdtemp(path.join(tmpdir(), `vault-ha-${project}-`));
+  const project = testProject(name);
+  const nodes = options.nodes ?? 3;
+  const base = await freePorts(nodes + 1);
+  const ports = { dynamodb: base, vault: base + 1 };
+  const cwd = await mkdtemp(path.join(tmpdir(), `vault-ha-${name}-`));
   // Outside the working folder, so a test can see that nothing was written there.
-  const stateDir = await mkdtemp(path.join(tmpdir(), `vault-ha-${project}-state-`));
+  const stateDir = await mkdtemp(path.join(tmpdir(), `vault-ha-${name}-state-`));
   const configArgs = [
     "--project",
     project,
@@ -48,22 +62,20 @@ export async function cliCluster(
         env: { VAULT_HA_STATE_DIR: stateDir, ...env },
         timeout: 600_000,
       }),
+    urls: (count) =>
+      Array.from({ length: count }, (_, index) => `http://127.0.0.1:${ports.vault + index}`),
     async cleanup() {
-      await runCli(["reset", "--yes", ...configArgs], {
+      const reset = await runCli(["reset", "--yes", ...configArgs], {
         cwd,
         env: { VAULT_HA_STATE_DIR: stateDir },
       });
+      const left = await projectResources(project);
+      // Whatever happens, the engine is left clean for the next file.
       await removeProject(project);
-      const { Volumes } = await docker.listVolumes({
-        filters: { label: [`dev.vault-ha.project=${project}`] },
-      });
-      for (const volume of Volumes ?? [])
-        await docker
-          .getVolume(volume.Name)
-          .remove()
-          .catch(() => {});
       await rm(cwd, { recursive: true, force: true });
       await rm(stateDir, { recursive: true, force: true });
+      expect(reset.exitCode, reset.stderr).toBe(0);
+      expect(left).toEqual({ containers: [], networks: [], volumes: [] });
     },
   };
 }

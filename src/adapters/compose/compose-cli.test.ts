@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { milestones } from "./compose-cli.js";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DockerUnavailableError, ExitCode, ExternalCommandError } from "../../core/errors.js";
+import { type ComposeBudgets, createComposeCli, milestones } from "./compose-cli.js";
 
 // Lines as Compose 2.26 prints them when its output is not a terminal.
 const output = [
@@ -29,5 +33,163 @@ describe("compose milestones", () => {
       "vault-10 answering",
       "vault-1 answering",
     ]);
+  });
+});
+
+/**
+ * A `docker` that records its arguments and behaves as FAKE_DOCKER_MODE says.
+ * "hang" leaves a child holding the output pipes, as the Compose plugin does
+ * when `docker` itself is stopped.
+ */
+const FAKE_DOCKER = `#!/bin/sh
+printf '%s\\n' "$*" >> "$FAKE_DOCKER_LOG"
+case "$FAKE_DOCKER_MODE" in
+  hang)
+    echo "Container demo-dynamodb-1  Started"
+    sleep 30 &
+    echo $! >> "$FAKE_DOCKER_LOG.pids"
+    wait
+    ;;
+  fail)
+    echo "Error response from daemon: boom" >&2
+    exit 1
+    ;;
+  exit1)
+    exit 1
+    ;;
+  *)
+    case "$*" in *"version --short"*) echo "v2.29.1" ;; esac
+    ;;
+esac
+`;
+
+describe("the Compose CLI, run against a fake docker", () => {
+  let dir: string;
+  let log: string;
+  const target = { project: "demo", file: "/tmp/demo/compose.yml" };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "vault-ha-compose-"));
+    log = path.join(dir, "calls.log");
+    await writeFile(path.join(dir, "docker"), FAKE_DOCKER);
+    await chmod(path.join(dir, "docker"), 0o755);
+  });
+
+  afterEach(async () => {
+    // The sleeps a hung fake left behind, by their own ids.
+    const pids = await readFile(`${log}.pids`, "utf8").catch(() => "");
+    for (const pid of pids.split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(pid));
+      } catch {
+        // Already gone.
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const compose = (mode: string, budgets: Partial<ComposeBudgets> = {}) =>
+    createComposeCli(
+      {
+        ...process.env,
+        PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}`,
+        FAKE_DOCKER_MODE: mode,
+        FAKE_DOCKER_LOG: log,
+      },
+      budgets,
+    );
+  const calls = async () => (await readFile(log, "utf8")).trim().split("\n");
+
+  it("stops an `up` that outlives its wait timeout plus the margin, and says so", async () => {
+    const started = performance.now();
+    const error = await compose("hang", { upMarginMs: 300 })
+      .up(target, { build: false, waitTimeoutSeconds: 0 })
+      .catch((caught: unknown) => caught);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(error).toBeInstanceOf(ExternalCommandError);
+    expect((error as ExternalCommandError).exitCode).toBe(ExitCode.externalCommand);
+    expect((error as Error).message).toBe(
+      "starting the cluster did not finish within 300 ms and was stopped: docker compose -p demo -f /tmp/demo/compose.yml up --detach --wait --wait-timeout 0 --remove-orphans",
+    );
+    expect((error as ExternalCommandError).output).toContain("demo-dynamodb-1  Started");
+  });
+
+  it("stops a `down` that hangs", async () => {
+    const error = await compose("hang", { downMs: 300 })
+      .down(target, { volumes: true })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExternalCommandError);
+    expect((error as Error).message).toContain("removing the cluster did not finish within 300 ms");
+  });
+
+  it("reports a hung `docker compose version` as Docker unavailable", async () => {
+    const error = await compose("hang", { versionMs: 300 })
+      .version()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DockerUnavailableError);
+    expect((error as Error).message).toContain(
+      "`docker compose version` did not answer within 300 ms",
+    );
+  });
+
+  it("reports a missing docker as Compose missing", async () => {
+    const error = await createComposeCli({ ...process.env, PATH: path.join(dir, "empty") })
+      .version()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DockerUnavailableError);
+    expect((error as Error).message).toContain("Docker Compose v2 is missing");
+  });
+
+  it("reads the version from a working Compose", async () => {
+    expect(await compose("ok").version()).toBe("2.29.1");
+  });
+
+  it("shows the command and what it printed when `up` fails", async () => {
+    const error = await compose("fail")
+      .up(target, { build: true, waitTimeoutSeconds: 60 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExternalCommandError);
+    expect((error as ExternalCommandError).output).toBe("Error response from daemon: boom");
+  });
+
+  it("passes --remove-orphans to up and down unless told not to", async () => {
+    const cli = compose("ok");
+    await cli.up(target, { build: false, waitTimeoutSeconds: 60 });
+    await cli.up(target, { build: false, waitTimeoutSeconds: 60, removeOrphans: false });
+    await cli.down(target, { volumes: false });
+    await cli.down(target, { volumes: true, removeOrphans: false });
+    const base = "compose -p demo -f /tmp/demo/compose.yml";
+    expect(await calls()).toEqual([
+      `${base} up --detach --wait --wait-timeout 60 --remove-orphans`,
+      `${base} up --detach --wait --wait-timeout 60`,
+      `${base} down --remove-orphans`,
+      `${base} down --volumes`,
+    ]);
+  });
+
+  it("fails `logs` when Compose fails (a service that does not exist)", async () => {
+    const error = await compose("exit1")
+      .logs(target, { service: "vault-9", follow: false })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExternalCommandError);
+    expect((error as ExternalCommandError).exitCode).toBe(ExitCode.externalCommand);
+    expect((error as Error).message).toBe(
+      "showing logs failed (exit code 1): docker compose -p demo -f /tmp/demo/compose.yml logs vault-9",
+    );
+  });
+
+  it("shows logs that Compose shows", async () => {
+    await compose("ok").logs(target, { service: "vault-1", follow: false, tail: "5" });
+    expect(await calls()).toEqual([
+      "compose -p demo -f /tmp/demo/compose.yml logs --tail 5 vault-1",
+    ]);
+  });
+
+  it("stops `logs` without --follow that hangs", async () => {
+    const error = await compose("hang", { logsMs: 300 })
+      .logs(target, { follow: false })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExternalCommandError);
+    expect((error as Error).message).toContain("within 300 ms");
   });
 });

@@ -14,18 +14,41 @@ export interface ComposeCli {
     target: ComposeTarget,
     options: {
       build: boolean;
+      /** Compose's --wait-timeout; the command itself gets this plus ComposeBudgets.upMarginMs. */
       waitTimeoutSeconds: number;
+      /** Pass --remove-orphans (default true). */
+      removeOrphans?: boolean;
       /** Milestones read from Compose's progress output, e.g. "dynamodb healthy". */
       onMilestone?: (text: string) => void;
     },
   ): Promise<void>;
-  down(target: ComposeTarget, options: { volumes: boolean }): Promise<void>;
-  /** Streams logs to this process's stdout/stderr. */
+  down(
+    target: ComposeTarget,
+    options: { volumes: boolean; removeOrphans?: boolean },
+  ): Promise<void>;
+  /** Streams logs to this process's stdout/stderr; throws when Compose fails (an unknown service). */
   logs(
     target: ComposeTarget,
     options: { service?: string; follow: boolean; tail?: string },
   ): Promise<void>;
 }
+
+/** How long each Compose command may take before vault-ha stops it and says so. */
+export interface ComposeBudgets {
+  readonly versionMs: number;
+  readonly downMs: number;
+  /** Added to `up`'s own --wait-timeout: building images and creating containers count too. */
+  readonly upMarginMs: number;
+  /** `logs` without --follow; a followed log runs until the user stops it. */
+  readonly logsMs: number;
+}
+
+export const DEFAULT_COMPOSE_BUDGETS: ComposeBudgets = {
+  versionMs: 20_000,
+  downMs: 120_000,
+  upMarginMs: 60_000,
+  logsMs: 120_000,
+};
 
 /**
  * Turns Compose's plain progress lines into the milestones a user waits for:
@@ -56,47 +79,115 @@ export function milestones(
 
 const describeCommand = (args: readonly string[]) => `docker ${args.join(" ")}`;
 
-export function createComposeCli(env: NodeJS.ProcessEnv = process.env): ComposeCli {
-  const run = async (args: string[], what: string, onLine?: (line: string) => void) => {
-    const subprocess = execa("docker", args, { reject: false, env, all: true, stdin: "ignore" });
-    if (onLine) {
-      for await (const line of subprocess.iterable({ from: "all" })) onLine(String(line));
+const describeBudget = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
+const lastLines = (lines: readonly string[]) => lines.slice(-15).join("\n").trim();
+
+type Finished = Awaited<ReturnType<typeof execa>>;
+
+/**
+ * Waits for a subprocess, or for its budget, whichever ends first. On timeout
+ * the subprocess gets SIGTERM (execa adds SIGKILL 5 s later) and vault-ha
+ * stops listening at once: `docker compose` runs as a plugin child of
+ * `docker`, which can keep the output pipes open after its parent is gone.
+ */
+async function finishWithin(
+  subprocess: ReturnType<typeof execa>,
+  budgetMs: number,
+  consume: Promise<void>,
+): Promise<Finished | "timed out"> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"timed out">((resolve) => {
+    timer = setTimeout(() => resolve("timed out"), budgetMs);
+  });
+  const finished = consume.then(() => subprocess);
+  try {
+    const outcome = await Promise.race([finished, deadline]);
+    if (outcome === "timed out") {
+      subprocess.kill();
+      for (const stream of [subprocess.stdout, subprocess.stderr, subprocess.all])
+        stream?.destroy();
+      // Whatever it still reports is of no interest now.
+      finished.catch(() => {});
     }
-    const result = await subprocess;
-    if (result.exitCode !== 0) {
-      const output = String(result.all ?? "")
-        .trim()
-        .split("\n")
-        .slice(-15)
-        .join("\n");
+    return outcome;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createComposeCli(
+  env: NodeJS.ProcessEnv = process.env,
+  budgets: Partial<ComposeBudgets> = {},
+): ComposeCli {
+  const budget = { ...DEFAULT_COMPOSE_BUDGETS, ...budgets };
+
+  /** Runs a command with its output captured; the last lines go into any error. */
+  const capture = async (
+    command: string,
+    args: readonly string[],
+    budgetMs: number,
+    onLine?: (line: string) => void,
+  ) => {
+    const subprocess = execa(command, args, { reject: false, env, all: true, stdin: "ignore" });
+    const lines: string[] = [];
+    const consume = (async () => {
+      for await (const line of subprocess.iterable({ from: "all" })) {
+        lines.push(String(line));
+        if (lines.length > 100) lines.shift();
+        onLine?.(String(line));
+      }
+    })();
+    const outcome = await finishWithin(subprocess, budgetMs, consume);
+    return { outcome, output: lastLines(lines) };
+  };
+
+  /** A Compose command that changes the cluster: failure and timeout are ExternalCommandError. */
+  const run = async (
+    args: string[],
+    what: string,
+    budgetMs: number,
+    onLine?: (line: string) => void,
+  ) => {
+    const command = describeCommand(args);
+    const { outcome, output } = await capture("docker", args, budgetMs, onLine);
+    if (outcome === "timed out") {
       throw new ExternalCommandError(
-        `${what} failed: ${describeCommand(args)}`,
-        describeCommand(args),
+        `${what} did not finish within ${describeBudget(budgetMs)} and was stopped: ${command}`,
+        command,
         output,
       );
     }
-    return String(result.stdout ?? "");
+    if (outcome.exitCode !== 0) {
+      throw new ExternalCommandError(`${what} failed: ${command}`, command, output);
+    }
   };
   const base = (target: ComposeTarget) => ["compose", "-p", target.project, "-f", target.file];
   return {
     async version() {
-      const result = await execa("docker", ["compose", "version", "--short"], {
-        reject: false,
-        env,
-        stdin: "ignore",
-      });
-      if (result.exitCode !== 0) {
-        const legacy = await execa("docker-compose", ["version", "--short"], {
-          reject: false,
-          env,
-        });
+      const { outcome } = await capture(
+        "docker",
+        ["compose", "version", "--short"],
+        budget.versionMs,
+      );
+      if (outcome === "timed out") {
         throw new DockerUnavailableError(
-          legacy.exitCode === 0
-            ? `only Compose v1 (docker-compose ${String(legacy.stdout).trim()}) is installed, which vault-ha does not support; install the Docker Compose v2 plugin so that \`docker compose version\` works`
+          `\`docker compose version\` did not answer within ${describeBudget(budget.versionMs)}; check that Docker works (\`docker info\`) and run the command again`,
+        );
+      }
+      if (outcome.exitCode !== 0) {
+        const legacy = await capture("docker-compose", ["version", "--short"], budget.versionMs);
+        const legacyVersion =
+          legacy.outcome !== "timed out" && legacy.outcome.exitCode === 0
+            ? String(legacy.outcome.stdout).trim()
+            : undefined;
+        throw new DockerUnavailableError(
+          legacyVersion !== undefined
+            ? `only Compose v1 (docker-compose ${legacyVersion}) is installed, which vault-ha does not support; install the Docker Compose v2 plugin so that \`docker compose version\` works`
             : "Docker Compose v2 is missing (`docker compose version` fails); install the Docker Compose plugin and run the command again",
         );
       }
-      const version = String(result.stdout).trim().replace(/^v/, "");
+      const version = String(outcome.stdout).trim().replace(/^v/, "");
       if (!version.startsWith("2.") && !/^[3-9]\./.test(version)) {
         throw new DockerUnavailableError(
           `Compose ${version} is too old; vault-ha needs Compose v2 (\`docker compose version\`)`,
@@ -114,30 +205,59 @@ export function createComposeCli(env: NodeJS.ProcessEnv = process.env): ComposeC
           "--wait",
           "--wait-timeout",
           String(options.waitTimeoutSeconds),
-          "--remove-orphans",
+          ...((options.removeOrphans ?? true) ? ["--remove-orphans"] : []),
         ],
         "starting the cluster",
+        options.waitTimeoutSeconds * 1000 + budget.upMarginMs,
         options.onMilestone && milestones(target.project, options.onMilestone),
       );
     },
     async down(target, options) {
       await run(
-        [...base(target), "down", "--remove-orphans", ...(options.volumes ? ["--volumes"] : [])],
+        [
+          ...base(target),
+          "down",
+          ...((options.removeOrphans ?? true) ? ["--remove-orphans"] : []),
+          ...(options.volumes ? ["--volumes"] : []),
+        ],
         "removing the cluster",
+        budget.downMs,
       );
     },
     async logs(target, options) {
-      await execa(
-        "docker",
-        [
-          ...base(target),
-          "logs",
-          ...(options.follow ? ["--follow"] : []),
-          ...(options.tail ? ["--tail", options.tail] : []),
-          ...(options.service ? [options.service] : []),
-        ],
-        { stdio: ["ignore", "inherit", "inherit"], env, reject: false },
-      );
+      const args = [
+        ...base(target),
+        "logs",
+        ...(options.follow ? ["--follow"] : []),
+        ...(options.tail ? ["--tail", options.tail] : []),
+        ...(options.service ? [options.service] : []),
+      ];
+      const command = describeCommand(args);
+      // Straight to the terminal, so Compose's own error (no such service) is already shown.
+      const subprocess = execa("docker", args, {
+        stdio: ["ignore", "inherit", "inherit"],
+        env,
+        reject: false,
+      });
+      const outcome = options.follow
+        ? await subprocess
+        : await finishWithin(subprocess, budget.logsMs, Promise.resolve());
+      if (outcome === "timed out") {
+        throw new ExternalCommandError(
+          `showing logs did not finish within ${describeBudget(budget.logsMs)} and was stopped: ${command}`,
+          command,
+          "",
+        );
+      }
+      // Ctrl-C ends a followed log; that is how the user says "enough".
+      if (outcome.signal === "SIGINT" || outcome.exitCode === 130) return;
+      if (outcome.exitCode !== 0) {
+        throw new ExternalCommandError(
+          `showing logs failed (exit code ${outcome.exitCode ?? outcome.signal}): ${command}`,
+          command,
+          "",
+        );
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import Docker from "dockerode";
-import { DockerUnavailableError } from "../../core/errors.js";
+import { DockerUnavailableError, ExternalCommandError, VaultHaError } from "../../core/errors.js";
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from "../../core/labels.js";
 
 /** A container as vault-ha sees it, mapped from dockerode's inspect/list shapes. */
 export interface ContainerInfo {
@@ -14,6 +15,10 @@ export interface ContainerInfo {
   /** Host ports published for each container port. */
   readonly publishedPorts: ReadonlyMap<number, number>;
   readonly labels: Readonly<Record<string, string>>;
+  /** When the container was created, in Unix seconds. */
+  readonly created: number;
+  /** The image as the container was created from it (a reference or an ID). */
+  readonly image: string;
 }
 
 export interface VolumeInfo {
@@ -21,24 +26,60 @@ export interface VolumeInfo {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+export interface NetworkInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** What runs behind the socket, for preflight and bug reports. */
+export interface EngineInfo {
+  readonly serverVersion: string;
+  readonly apiVersion: string;
+  readonly operatingSystem: string;
+  readonly rootless: boolean;
+  readonly podman: boolean;
+}
+
 export interface DockerEngine {
   /** Throws DockerUnavailableError when the engine does not answer. */
   ping(): Promise<void>;
+  engineInfo(): Promise<EngineInfo>;
+  /** Containers carrying every one of these labels; running only unless `all`. */
+  listContainers(
+    labels: Readonly<Record<string, string>>,
+    options?: { all?: boolean },
+  ): Promise<ContainerInfo[]>;
   /** Containers of one Compose project, running or not. */
   listProjectContainers(project: string): Promise<ContainerInfo[]>;
   /** Containers publishing the given host port, from any project. */
   containersPublishing(hostPort: number): Promise<ContainerInfo[]>;
+  /** Force-removes a container and its anonymous volumes; one already gone is fine. */
+  removeContainer(id: string): Promise<void>;
   /** The image's ID, or undefined when the engine does not have it. */
   imageId(reference: string): Promise<string | undefined>;
   listVolumes(labels: Readonly<Record<string, string>>): Promise<VolumeInfo[]>;
+  /** One already gone is fine. */
   removeVolume(name: string): Promise<void>;
+  /**
+   * Removes an image by id unless a container still uses it or it is gone
+   * already (both fine: the image stays, or is not there). Never forced.
+   */
+  removeImageIfUnused(id: string): Promise<void>;
+  listNetworks(labels: Readonly<Record<string, string>>): Promise<NetworkInfo[]>;
+  /** One already gone is fine. */
+  removeNetwork(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   startContainer(id: string): Promise<void>;
   killContainer(id: string): Promise<void>;
 }
 
-const COMPOSE_PROJECT = "com.docker.compose.project";
-const COMPOSE_SERVICE = "com.docker.compose.service";
+export interface DockerEngineOptions {
+  /** Budget for one engine call. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Budget for ping, the first call every command makes, so it fails fast. Default 5 s. */
+  readonly pingTimeoutMs?: number;
+}
 
 function mapListed(container: Docker.ContainerInfo): ContainerInfo {
   // Docker lists health inside Status ("Up 3 seconds (healthy)").
@@ -50,82 +91,271 @@ function mapListed(container: Docker.ContainerInfo): ContainerInfo {
   return {
     id: container.Id,
     name: (container.Names?.[0] ?? container.Id).replace(/^\//, ""),
-    service: container.Labels?.[COMPOSE_SERVICE] ?? "",
+    service: container.Labels?.[COMPOSE_SERVICE_LABEL] ?? "",
     state: container.State,
     health: health === "health: starting" ? "starting" : health,
     publishedPorts,
     labels: container.Labels ?? {},
+    created: container.Created,
+    image: container.Image,
   };
 }
 
-function unavailable(error: unknown): DockerUnavailableError {
-  const detail = (error as { code?: string }).code ?? (error as Error).message;
-  const host = process.env.DOCKER_HOST ?? "the default socket";
-  return new DockerUnavailableError(
-    `the Docker engine at ${host} does not answer (${detail}); start Docker (or fix DOCKER_HOST) and run the command again`,
-    { cause: error },
-  );
+/** The parts of `docker info` and `docker version` vault-ha reads. */
+interface RawInfo {
+  readonly ServerVersion?: string;
+  readonly OperatingSystem?: string;
+  /** e.g. ["name=seccomp,profile=builtin", "name=rootless"]. */
+  readonly SecurityOptions?: readonly string[] | null;
 }
+interface RawVersion {
+  readonly Version?: string;
+  readonly ApiVersion?: string;
+  readonly Components?: readonly { readonly Name?: string }[] | null;
+}
+
+function mapEngineInfo(info: RawInfo, version: RawVersion): EngineInfo {
+  return {
+    serverVersion: info.ServerVersion ?? version.Version ?? "",
+    apiVersion: version.ApiVersion ?? "",
+    operatingSystem: info.OperatingSystem ?? "",
+    rootless: (info.SecurityOptions ?? []).some((option) =>
+      option.split(",").includes("name=rootless"),
+    ),
+    podman: (version.Components ?? []).some((component) => component.Name === "Podman Engine"),
+  };
+}
+
+/**
+ * Podman's compatibility API ORs repeated label filters where Docker ANDs
+ * them, so the engine filters by the first label only and the rest are
+ * checked here; the answer is then the same on both.
+ */
+function byLabels(labels: Readonly<Record<string, string>>) {
+  const wanted = Object.entries(labels);
+  const first = wanted[0];
+  const filters: Record<string, string[]> = first ? { label: [`${first[0]}=${first[1]}`] } : {};
+  return {
+    filters,
+    matches: (found: Readonly<Record<string, string>> | null | undefined) =>
+      wanted.every(([key, value]) => found?.[key] === value),
+  };
+}
+
+/** How the engine is reached, for messages: the socket or host dockerode dials. */
+function engineAddress(docker: Docker): string {
+  const modem = docker.modem as {
+    host?: string;
+    port?: string | number;
+    protocol?: string;
+    socketPath?: unknown;
+  };
+  // What the user set, as they wrote it (tcp://, not the http:// dockerode dials).
+  if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
+  if (modem.host) {
+    return `${modem.protocol ?? "http"}://${modem.host}${modem.port ? `:${modem.port}` : ""}`;
+  }
+  if (typeof modem.socketPath === "string") return `unix://${modem.socketPath}`;
+  return "the default socket (/var/run/docker.sock or ~/.docker/run/docker.sock)";
+}
+
+const CONNECTION_FAILURES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ENOENT",
+  "EACCES",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+]);
+
+/** dockerode's typings omit the options these calls accept. */
+interface Abortable {
+  readonly abortSignal: AbortSignal;
+}
+interface EngineCalls {
+  ping(options: Abortable): Promise<unknown>;
+  info(options: Abortable): Promise<RawInfo>;
+  version(options: Abortable): Promise<RawVersion>;
+}
+
+const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
 
 /** Engine access through dockerode, which honours DOCKER_HOST like the CLI. */
-export function createDockerEngine(docker: Docker = new Docker()): DockerEngine {
-  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (
-        code &&
-        ["ECONNREFUSED", "ENOENT", "EACCES", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"].includes(
-          code,
+export function createDockerEngine(
+  docker: Docker = new Docker(),
+  options: DockerEngineOptions = {},
+): DockerEngine {
+  const budgetMs = options.timeoutMs ?? 10_000;
+  const pingBudgetMs = options.pingTimeoutMs ?? 5_000;
+  const address = engineAddress(docker);
+  const engine = docker as unknown as EngineCalls;
+
+  const toTaxonomy = (error: unknown, what: string): unknown => {
+    if (error instanceof VaultHaError) return error;
+    const code = (error as { code?: string }).code;
+    if (code && CONNECTION_FAILURES.has(code)) {
+      return new DockerUnavailableError(
+        `the Docker engine at ${address} does not answer (${code}); start Docker (or fix DOCKER_HOST) and run the command again`,
+        { cause: error },
+      );
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (typeof status !== "number") return error;
+    const json = (error as { json?: { message?: string } }).json;
+    const reason = `HTTP ${status}: ${json?.message ?? (error as Error).message}`;
+    // A 5xx is the engine failing (a full disk, a broken daemon); anything
+    // else is the engine refusing this one request, like a failed command.
+    return status >= 500
+      ? new DockerUnavailableError(
+          `the Docker engine at ${address} failed to ${what} (${reason}); check \`docker info\` and run the command again`,
+          { cause: error },
         )
-      ) {
-        throw unavailable(error);
-      }
-      throw error;
+      : new ExternalCommandError(
+          `the Docker engine refused to ${what} (${reason})`,
+          `${what} (Docker Engine API at ${address})`,
+          "",
+          { cause: error },
+        );
+  };
+
+  /**
+   * One engine call with a deadline. dockerode has no overall timeout (its
+   * `timeout` option is a socket idle timer, which a slow `stop` would trip),
+   * and an engine that accepts a connection and never answers would hang
+   * vault-ha. The call is aborted where dockerode allows it, so no socket
+   * outlives the budget; the race covers the calls it does not.
+   */
+  const call = async <T>(
+    what: string,
+    budget: number,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> => {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(
+          new DockerUnavailableError(
+            `the Docker engine at ${address} did not ${what} within ${budget} ms; check that Docker is running (\`docker info\`) and run the command again`,
+          ),
+        );
+      }, budget);
+    });
+    try {
+      return await Promise.race([run(controller.signal), deadline]);
+    } catch (error) {
+      throw toTaxonomy(error, what);
+    } finally {
+      clearTimeout(timer);
     }
   };
+
+  const listContainers: DockerEngine["listContainers"] = (labels, listOptions = {}) => {
+    const { filters, matches } = byLabels(labels);
+    return call("list containers", budgetMs, async (abortSignal) =>
+      (await docker.listContainers({ all: listOptions.all ?? false, filters, abortSignal }))
+        .filter((container) => matches(container.Labels))
+        .map(mapListed),
+    );
+  };
+
   return {
     ping: () =>
-      guard(async () => {
-        await docker.ping();
+      call("answer a ping", pingBudgetMs, async (abortSignal) => {
+        await engine.ping({ abortSignal });
       }),
+    engineInfo: () =>
+      call("describe itself", budgetMs, async (abortSignal) => {
+        const [info, version] = await Promise.all([
+          engine.info({ abortSignal }),
+          engine.version({ abortSignal }),
+        ]);
+        return mapEngineInfo(info, version);
+      }),
+    listContainers,
     listProjectContainers: (project) =>
-      guard(async () =>
+      listContainers({ [COMPOSE_PROJECT_LABEL]: project }, { all: true }),
+    containersPublishing: (hostPort) =>
+      call("list containers", budgetMs, async (abortSignal) =>
         (
-          await docker.listContainers({
-            all: true,
-            filters: { label: [`${COMPOSE_PROJECT}=${project}`] },
-          })
+          await docker.listContainers({ filters: { publish: [String(hostPort)] }, abortSignal })
         ).map(mapListed),
       ),
-    containersPublishing: (hostPort) =>
-      guard(async () =>
-        (await docker.listContainers({ filters: { publish: [String(hostPort)] } })).map(mapListed),
-      ),
+    removeContainer: (id) =>
+      call(`remove container ${id}`, budgetMs, async (abortSignal) => {
+        try {
+          await docker.getContainer(id).remove({ force: true, v: true, abortSignal });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      }),
     imageId: (reference) =>
-      guard(async () => {
+      // dockerode cannot abort an image inspect; the deadline still holds.
+      call(`inspect image ${reference}`, budgetMs, async () => {
         try {
           return (await docker.getImage(reference).inspect()).Id;
         } catch (error) {
-          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          if (isNotFound(error)) return undefined;
           throw error;
         }
       }),
-    listVolumes: (labels) =>
-      guard(async () => {
-        const { Volumes } = await docker.listVolumes({
-          filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
-        });
-        return (Volumes ?? []).map((volume) => ({
-          name: volume.Name,
-          labels: volume.Labels ?? {},
-        }));
+    listVolumes: (labels) => {
+      const { filters, matches } = byLabels(labels);
+      return call("list volumes", budgetMs, async (abortSignal) => {
+        const { Volumes } = await docker.listVolumes({ filters, abortSignal });
+        return (Volumes ?? [])
+          .filter((volume) => matches(volume.Labels))
+          .map((volume) => ({ name: volume.Name, labels: volume.Labels ?? {} }));
+      });
+    },
+    removeVolume: (name) =>
+      call(`remove volume ${name}`, budgetMs, async (abortSignal) => {
+        try {
+          await docker.getVolume(name).remove({ abortSignal });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
       }),
-    removeVolume: (name) => guard(() => docker.getVolume(name).remove()),
+    removeImageIfUnused: (id) =>
+      call(`remove image ${id}`, budgetMs, async (abortSignal) => {
+        try {
+          await docker.getImage(id).remove({ abortSignal });
+        } catch (error) {
+          const status = (error as { statusCode?: number }).statusCode;
+          if (!isNotFound(error) && status !== 409) throw error;
+        }
+      }),
+    listNetworks: (labels) => {
+      const { filters, matches } = byLabels(labels);
+      return call("list networks", budgetMs, async (abortSignal) =>
+        (await docker.listNetworks({ filters, abortSignal }))
+          .filter((network) => matches(network.Labels))
+          .map((network) => ({ id: network.Id, name: network.Name, labels: network.Labels ?? {} })),
+      );
+    },
+    removeNetwork: (id) =>
+      call(`remove network ${id}`, budgetMs, async (abortSignal) => {
+        try {
+          await docker.getNetwork(id).remove({ abortSignal });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      }),
     stopContainer: (id, timeoutSeconds = 10) =>
-      guard(() => docker.getContainer(id).stop({ t: timeoutSeconds })),
-    startContainer: (id) => guard(() => docker.getContainer(id).start()),
-    killContainer: (id) => guard(() => docker.getContainer(id).kill()),
+      // The engine waits up to timeoutSeconds before it kills; that is not a hang.
+      call(`stop container ${id}`, timeoutSeconds * 1000 + budgetMs, (abortSignal) =>
+        docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal }),
+      ),
+    startContainer: (id) =>
+      call(`start container ${id}`, budgetMs, (abortSignal) =>
+        docker.getContainer(id).start({ abortSignal }),
+      ),
+    killContainer: (id) =>
+      call(`kill container ${id}`, budgetMs, (abortSignal) =>
+        docker.getContainer(id).kill({ abortSignal }),
+      ),
   };
 }
