@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { execFileSync, spawnSync } from "node:child_process";
 // vault-ha benchmarks: each figure is measured against its floor in the same
 // run, and printed as a table with min / median / max and the ratio of the
 // medians. Benchmarks are not tests: nothing here fails on a figure.
@@ -10,7 +11,6 @@
 // Needs a Docker engine with the base images (npm run testbed) and a build
 // (npm run build).
 import { randomBytes } from "node:crypto";
-import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

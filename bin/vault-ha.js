@@ -12,9 +12,12 @@ process.stdout.on("error", (error) => {
   throw error;
 });
 const cli = await import("../dist/cli.js").catch((error) => {
-  if (error.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/cli.js")) throw error;
+  if (error.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/cli.js"))
+    throw error;
   // A git clone before its first build (npm ci builds it through `prepare`).
-  process.stderr.write("error: vault-ha is not built yet (no dist/); run npm run build in its folder, then run again\n");
+  process.stderr.write(
+    "error: vault-ha is not built yet (no dist/); run npm run build in its folder, then run again\n",
+  );
   process.exit(2);
 });
 process.exitCode = await cli.main(process.argv);

@@ -15,5 +15,6 @@ export type {
 export type { Config, ConfigInput } from "./core/config-schema.js";
 export { configSchema } from "./core/config-schema.js";
 export { ExitCode, VaultHaError } from "./core/errors.js";
+export type { OnProgress, ProgressEvent } from "./core/progress.js";
 export { renderCompose } from "./core/render-compose.js";
 export type { StepDownResult } from "./services/cluster.js";

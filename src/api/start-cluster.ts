@@ -6,11 +6,12 @@ import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
 import type { Config, ConfigInput } from "../core/config-schema.js";
 import { ephemeralDefaults, ephemeralProjectName, newSession } from "../core/ephemeral.js";
 import { UsageError } from "../core/errors.js";
+import { DEFAULT_COMPOSE_FILE } from "../core/files.js";
+import { type OnProgress, progressEvents, progressLine } from "../core/progress.js";
 import { resolveConfig } from "../core/resolve-config.js";
 import type { Session } from "../core/session.js";
 import type { ProjectInventory, StepDownResult } from "../services/cluster.js";
 import { createCluster } from "../services/create-cluster.js";
-import { createProgress } from "../ui/progress.js";
 import { register, unregister } from "./cleanup-registry.js";
 
 /** Options for {@link startCluster}: the configuration file's keys, plus harness settings. */
@@ -29,7 +30,12 @@ export interface StartClusterOptions extends ConfigInput {
   readonly prune?: boolean;
   /** Where the Compose file and (for ephemeral clusters) the keys go. Default: a new temp folder. */
   readonly workDir?: string;
-  /** Print progress lines to stderr. Default false. */
+  /**
+   * Progress of the start, as events (step started, a milestone, step ended
+   * with its time). Default: nothing is reported.
+   */
+  readonly onProgress?: OnProgress;
+  /** Shorthand for an `onProgress` that prints plain lines to stderr. Default false. */
   readonly verbose?: boolean;
   /** Budget for the whole start, in milliseconds. Default 300000. */
   readonly timeoutMs?: number;
@@ -88,6 +94,7 @@ function resolveOptions(options: StartClusterOptions): Config {
     prune: _prune,
     workDir: _workDir,
     verbose: _verbose,
+    onProgress: _onProgress,
     timeoutMs: _timeout,
     ...values
   } = options;
@@ -142,10 +149,18 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
   const service = createCluster(config, {
     cwd: workDir,
     env: process.env,
-    composeFile: path.join(workDir, "compose.generated.yml"),
+    composeFile: path.join(workDir, DEFAULT_COMPOSE_FILE),
     ...(ephemeral ? { keysRoot: path.join(workDir, "state") } : {}),
     ...(session ? { session } : {}),
-    progress: createProgress(process.stderr, { quiet: !options.verbose }),
+    progress: progressEvents(
+      options.onProgress ??
+        (options.verbose
+          ? (event) => {
+              const line = progressLine(event);
+              if (line !== undefined) process.stderr.write(`${line}\n`);
+            }
+          : undefined),
+    ),
   });
 
   // What existed before this handle did anything: only the difference is ours.

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { CommandContext } from "../cli-context.js";
 import { newSession } from "../core/ephemeral.js";
+import { DEFAULT_COMPOSE_FILE } from "../core/files.js";
 import type { ClusterService } from "../services/cluster.js";
 import { createProgress } from "../ui/progress.js";
 
@@ -27,8 +28,8 @@ export async function openCluster(
   return createCluster(config, {
     cwd: context.cwd,
     env: context.env,
-    // "compose.generated.yml" is the flag's default; only an explicit other name counts.
-    composeFile: options.file === "compose.generated.yml" ? undefined : options.file,
+    // The flag's default is the default file; only an explicit other name counts.
+    composeFile: options.file === DEFAULT_COMPOSE_FILE ? undefined : options.file,
     ephemeral: options.ephemeral,
     // An ephemeral cluster from the command line belongs to the shell or
     // script that ran vault-ha: `prune` removes it once that is gone.

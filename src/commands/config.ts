@@ -37,14 +37,9 @@ export async function configCommand(context: CommandContext, options: ConfigOpti
   const values = new Map<string, unknown>();
   flatten(config, "", values);
   for (const [key, value] of values) {
-    let source = "default";
-    for (let parts = key.split("."); parts.length > 0; parts = parts.slice(0, -1)) {
-      const found = sources.get(parts.join("."));
-      if (found) {
-        source = found;
-        break;
-      }
-    }
+    // The key's own entry only: every layer records each leaf it sets, while a
+    // parent's entry ("vault") only says that a layer set *some* key under it.
+    const source = sources.get(key) ?? "default";
     context.output.info(`${key.padEnd(32)} ${JSON.stringify(value).padEnd(34)} ${source}`);
   }
 }

@@ -28,6 +28,6 @@ export async function dashboardCommand(context: CommandContext, options: Dashboa
     requestTimeoutMs: Math.max(500, Math.min(1_000, intervalMs)),
   });
   await cluster.checkDocker();
-  const { runDashboard } = await import("../services/dashboard.js");
+  const { runDashboard } = await import("../ui/run-dashboard.js");
   await runDashboard(cluster, intervalMs, context.env);
 }

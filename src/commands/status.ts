@@ -1,6 +1,7 @@
 import type { CommandContext } from "../cli-context.js";
 import type { ClusterStatus } from "../core/cluster-status.js";
 import { ClusterNotHealthyError } from "../core/errors.js";
+import { nodeRows } from "../core/node-rows.js";
 import { FLAG_RULES, parseNumberFlag } from "../core/parse-flag.js";
 import { sleep } from "../services/wait.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
@@ -17,9 +18,9 @@ export function formatStatus(status: ClusterStatus): string[] {
   lines.push(
     `  ${"NODE".padEnd(8)} ${"URL".padEnd(24)} ${"CONTAINER".padEnd(10)} ${"MODE".padEnd(14)} ${"VERSION".padEnd(8)} LATENCY`,
   );
-  for (const node of status.nodes) {
+  for (const row of nodeRows(status)) {
     lines.push(
-      `  ${node.name.padEnd(8)} ${(node.url ?? "-").padEnd(24)} ${node.container.padEnd(10)} ${node.mode.padEnd(14)} ${(node.version ?? "-").padEnd(8)} ${node.latencyMs === undefined ? "-" : `${node.latencyMs} ms`}${node.error ? `  ${node.error}` : ""}`,
+      `  ${row.name.padEnd(8)} ${row.url.padEnd(24)} ${row.container.padEnd(10)} ${row.mode.padEnd(14)} ${row.version.padEnd(8)} ${row.latency}${row.error ? `  ${row.error}` : ""}`,
     );
   }
   const { dynamodb } = status;

@@ -2,6 +2,7 @@ import path from "node:path";
 import type { CommandContext } from "../cli-context.js";
 import type { ClusterStatus } from "../core/cluster-status.js";
 import { UsageError } from "../core/errors.js";
+import { nodeRows } from "../core/node-rows.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
 export interface UpOptions extends ClusterCommandOptions {
@@ -10,9 +11,9 @@ export interface UpOptions extends ClusterCommandOptions {
 }
 
 export function nodeTable(status: ClusterStatus): string[] {
-  return status.nodes.map(
-    (node) =>
-      `  ${node.name.padEnd(8)} ${(node.url ?? "-").padEnd(24)} ${node.mode}${node.name === status.active ? "  ◀ active" : ""}`,
+  return nodeRows(status).map(
+    (row) =>
+      `  ${row.name.padEnd(8)} ${row.url.padEnd(24)} ${row.mode}${row.active ? "  ◀ active" : ""}`,
   );
 }
 
@@ -74,7 +75,7 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
       return;
     }
     const [{ runDashboard }, { DEFAULT_INTERVAL_MS }] = await Promise.all([
-      import("../services/dashboard.js"),
+      import("../ui/run-dashboard.js"),
       import("../state/status-poller.js"),
     ]);
     await runDashboard(cluster, DEFAULT_INTERVAL_MS, context.env);

@@ -163,3 +163,15 @@ describe("planUp", () => {
     ).toBe(true);
   });
 });
+
+describe("summarize: uninitialised or not", () => {
+  it("one uninitialised node and the rest down, none initialised: uninitialized", () => {
+    expect(summarize([node(1, up(false, true, false)), node(2, undefined)])).toBe("uninitialized");
+  });
+
+  it("an uninitialised node beside an initialised sealed one: no-active, not uninitialized", () => {
+    expect(summarize([node(1, up(false, true, false)), node(2, up(true, true, false))])).toBe(
+      "no-active",
+    );
+  });
+});

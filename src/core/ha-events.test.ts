@@ -206,3 +206,116 @@ describe("HA events from successive snapshots", () => {
     expect(events.at(-1)?.message).toBe("vault-2 is down (not answering)");
   });
 });
+
+describe("HA event messages", () => {
+  const messages = (events: HaEvent[]) => events.map((event) => [event.kind, event.message]);
+
+  it("watching a cluster without an active node says why", () => {
+    expect(messages(run(snapshot(0, ["sealed", "sealed"])))).toEqual([
+      ["watching", "watching p: no active node (no-active)"],
+    ]);
+    expect(messages(run(snapshot(0, ["uninitialized"])))).toEqual([
+      ["watching", "watching p: no active node (uninitialized)"],
+    ]);
+  });
+
+  it("a gap that began before watching counts from the first snapshot; no earlier leader is named", () => {
+    const events = run(snapshot(0, ["sealed", "sealed"]), snapshot(3, ["active", "standby"]));
+    expect(events.at(-1)).toEqual({
+      at: "1970-01-01T00:00:03.000Z",
+      kind: "failover",
+      node: "vault-1",
+      gapMs: 3_000,
+      message: "failover: vault-1 is active after 3.0 s without an active node",
+    });
+  });
+
+  it("a split that resolves is no gap: the new leader is just active", () => {
+    const events = run(snapshot(0, ["active", "active"]), snapshot(2, ["active", "standby"]));
+    expect(events).toEqual([
+      {
+        at: "1970-01-01T00:00:00.000Z",
+        kind: "watching",
+        message: "watching p: no active node (split)",
+      },
+      {
+        at: "1970-01-01T00:00:02.000Z",
+        kind: "failover",
+        node: "vault-1",
+        gapMs: undefined,
+        message: "vault-1 is active",
+      },
+    ]);
+  });
+
+  it("a split is logged once, naming only the nodes that claim to be active", () => {
+    const events = run(
+      snapshot(0, ["active", "standby", "standby"]),
+      snapshot(1, ["active", "standby", "active"]),
+      snapshot(2, ["active", "standby", "active"]),
+    );
+    expect(messages(events).slice(1)).toEqual([
+      ["split", "more than one node reports active: vault-1, vault-3"],
+    ]);
+  });
+
+  it("from a split to no active node: 'no active node', naming none", () => {
+    const events = run(snapshot(0, ["active", "active"]), snapshot(1, ["sealed", "sealed"]));
+    expect(events.at(-1)).toEqual({
+      at: "1970-01-01T00:00:01.000Z",
+      kind: "no-active",
+      node: undefined,
+      message: "no active node",
+    });
+  });
+
+  it("sealing, unsealing and DynamoDB's health, word for word", () => {
+    const events = run(
+      snapshot(0, ["active", "standby"]),
+      snapshot(1, ["active", "sealed"], false),
+      snapshot(2, ["active", "standby"], true),
+    );
+    expect(messages(events).slice(1)).toEqual([
+      ["sealed", "vault-2 sealed"],
+      ["storage", "DynamoDB Local is not healthy (running)"],
+      ["unsealed", "vault-2 unsealed, standby"],
+      ["storage", "DynamoDB Local is healthy again"],
+    ]);
+  });
+
+  it("the old leader's state is named when no node is active; 'gone' when it left the snapshot", () => {
+    expect(
+      messages(run(snapshot(0, ["active", "standby"]), snapshot(1, ["sealed", "standby"]))).at(-1),
+    ).toEqual(["no-active", "no active node: vault-1 is sealed"]);
+    const shrunk = fakeStatus(["standby"], { at: new Date(1_000) });
+    expect(messages(run(snapshot(0, ["standby", "active"]), shrunk)).at(-1)).toEqual([
+      "no-active",
+      "no active node: vault-2 is gone",
+    ]);
+  });
+
+  it("a node that stays down, or appears only in the newer snapshot, gives no event", () => {
+    const events = run(
+      snapshot(0, ["active", "down"]),
+      snapshot(1, ["active", "down"]),
+      snapshot(2, ["active", "down", "down"]),
+    );
+    expect(kinds(events)).toEqual(["watching"]);
+  });
+
+  it("a handover between two polls, then the same leader back after a gap", () => {
+    const events = run(
+      snapshot(0, ["active", "standby"]),
+      snapshot(1, ["standby", "active"]),
+      snapshot(2, ["standby", "sealed"]),
+      snapshot(4, ["standby", "active"]),
+    );
+    expect(messages(events).slice(1)).toEqual([
+      ["leader-change", "leader changed: vault-1 → vault-2 (no gap seen between polls)"],
+      ["sealed", "vault-2 sealed"],
+      ["no-active", "no active node: vault-2 is sealed"],
+      ["unsealed", "vault-2 unsealed, active"],
+      ["failover", "vault-2 is active again after 2.0 s without an active node"],
+    ]);
+  });
+});

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { DockerEngine } from "../adapters/docker/docker-engine.js";
+import { writeFileAtomic } from "../adapters/fs/atomic-write.js";
 import type { Config } from "../core/config-schema.js";
 import { builtImageTag } from "../core/render-compose.js";
 import { packagePath } from "../package-paths.js";
@@ -106,9 +107,8 @@ export function createBuildCache(options: {
         if (imageId) recorded[tag] = { inputs: await inputsOf(kind, base), imageId };
       }
       await mkdir(options.stateRoot, { recursive: true, mode: 0o700 });
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, `${JSON.stringify(recorded, null, 2)}\n`);
-      await rename(temporary, file);
+      // Two clusters starting in one process both remember: each write is whole.
+      await writeFileAtomic(file, `${JSON.stringify(recorded, null, 2)}\n`);
     },
   };
 }

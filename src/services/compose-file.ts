@@ -1,13 +1,14 @@
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../adapters/fs/atomic-write.js";
 import type { Config } from "../core/config-schema.js";
 import { ConflictError } from "../core/errors.js";
 import { type BuildPaths, renderCompose } from "../core/render-compose.js";
 import type { Session } from "../core/session.js";
 import { packagePath } from "../package-paths.js";
 
-export const DEFAULT_COMPOSE_FILE = "compose.generated.yml";
+export { DEFAULT_COMPOSE_FILE } from "../core/files.js";
 
 /**
  * A path as the Compose file should spell it: relative to the file when
@@ -109,8 +110,6 @@ export async function writeComposeFile(
   const previous = await readFile(absolute, "utf8").catch(() => undefined);
   if (previous === text) return { file: absolute, changed: false };
   await mkdir(path.dirname(absolute), { recursive: true });
-  const temporary = `${absolute}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, absolute);
+  await writeFileAtomic(absolute, text);
   return { file: absolute, changed: true };
 }

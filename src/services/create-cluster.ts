@@ -6,8 +6,8 @@ import { createDynamoDbTable } from "../adapters/dynamodb/dynamodb-table.js";
 import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
 import { createVaultNodeClient } from "../adapters/vault/vault-node-client.js";
 import type { Config } from "../core/config-schema.js";
+import { type Progress, SILENT } from "../core/progress.js";
 import type { Session } from "../core/session.js";
-import { createProgress, type Progress } from "../ui/progress.js";
 import { createBuildCache } from "./build-cache.js";
 import { ClusterService } from "./cluster.js";
 import { DEFAULT_COMPOSE_FILE, resolveCertsDir } from "./compose-file.js";
@@ -53,7 +53,8 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     vault: (url) => createVaultNodeClient(url, timeout),
     dynamodb: (target) => createDynamoDbTable(target, timeout),
     keys,
-    progress: options.progress ?? createProgress(),
+    // A library stays quiet unless asked: the CLI passes its terminal renderer.
+    progress: options.progress ?? SILENT,
     composeFile,
     certsDir: options.certsDir,
     session: options.session ?? readSession(keys.dir),

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../adapters/fs/atomic-write.js";
 import { type Session, sessionFromLabels, sessionLabels } from "../core/session.js";
 
 /**
@@ -20,5 +20,5 @@ export function readSession(stateDir: string): Session | undefined {
 
 export async function recordSession(stateDir: string, session: Session): Promise<void> {
   const text = `${JSON.stringify(sessionLabels(session), null, 2)}\n`;
-  await writeFile(path.join(stateDir, SESSION_FILE), text, { mode: 0o600 });
+  await writeFileAtomic(path.join(stateDir, SESSION_FILE), text, { mode: 0o600 });
 }

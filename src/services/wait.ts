@@ -1,4 +1,6 @@
+import type { ClusterStatus } from "../core/cluster-status.js";
 import { ClusterNotHealthyError } from "../core/errors.js";
+import type { Readiness } from "../core/readiness.js";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -25,4 +27,19 @@ export async function waitFor<T>(
     }
     await sleep(intervalMs);
   }
+}
+
+/** Polls snapshots until a named readiness condition holds (see core/readiness). */
+export function waitUntil<T>(
+  condition: Readiness<T>,
+  budgetMs: number,
+  snapshot: () => Promise<ClusterStatus>,
+  intervalMs = 250,
+): Promise<T> {
+  return waitFor(
+    condition.what,
+    budgetMs,
+    async () => condition.check(await snapshot()),
+    intervalMs,
+  );
 }

@@ -1,13 +1,14 @@
 import { useApp, useInput, useWindowSize } from "ink";
 import { useEffect, useState } from "react";
-import type { ContainerAction, DashboardActions } from "../state/cluster-actions.js";
+import type { DashboardActions } from "../state/cluster-actions.js";
 import type { DashboardState, StatusPoller } from "../state/status-poller.js";
 import { Dashboard } from "./Dashboard.js";
+import { keyPress } from "./key-map.js";
 
 /**
- * Subscribes to the poller, owns the selection and the keys, renders the
- * view. The only place the dashboard exits (q, Ctrl-C): ink then restores the
- * terminal, and the command returns.
+ * Subscribes to the poller, owns the selection, does what the key map
+ * (key-map.ts) says, renders the view. The only place the dashboard exits
+ * (q, Ctrl-C): ink then restores the terminal, and the command returns.
  */
 export function DashboardApp(props: {
   readonly poller: StatusPoller;
@@ -32,20 +33,25 @@ export function DashboardApp(props: {
   const nodes = state.status?.nodes ?? [];
   const row = Math.min(selected, Math.max(0, nodes.length - 1));
   const node = nodes[row]?.name;
-  const onNode = (action: ContainerAction) => {
-    if (node) void poller.act(`${action} ${node}`, node, () => actions.container(node, action));
-  };
 
   useInput((input, key) => {
-    if (input === "q" || (key.ctrl && input === "c")) exit();
-    else if (key.upArrow || input === "k") setSelected(Math.max(0, row - 1));
-    else if (key.downArrow || input === "j") setSelected(Math.min(nodes.length - 1, row + 1));
-    else if (input === "s") void poller.act("step-down", undefined, actions.stepDown);
-    else if (input === "u") void poller.act("unseal all", undefined, actions.unsealAll);
-    else if (input === "x") onNode("stop");
-    else if (input === "t") onNode("start");
-    else if (input === "K") onNode("kill");
-    else if (input === "S" && node) void poller.act(`seal ${node}`, node, () => actions.seal(node));
+    const press = keyPress(input, key);
+    if (!press) return;
+    const { label, effect } = press;
+    switch (effect.kind) {
+      case "quit":
+        exit();
+        break;
+      case "move":
+        setSelected(effect.by < 0 ? Math.max(0, row - 1) : Math.min(nodes.length - 1, row + 1));
+        break;
+      case "cluster":
+        void poller.act(label, undefined, () => effect.run(actions));
+        break;
+      case "node":
+        if (node) void poller.act(`${label} ${node}`, node, () => effect.run(actions, node));
+        break;
+    }
   });
 
   return (

@@ -1,30 +1,17 @@
 import { Box, Text } from "ink";
 import { clip } from "./clip.js";
-
-/** The keys, in the order the help line shows them. DashboardApp maps the same letters. */
-export const KEYS: readonly { readonly keys: string; readonly action: string }[] = [
-  { keys: "↑/↓ j/k", action: "select" },
-  { keys: "s", action: "step-down" },
-  { keys: "x", action: "stop" },
-  { keys: "t", action: "start" },
-  { keys: "K", action: "kill" },
-  { keys: "S", action: "seal" },
-  { keys: "u", action: "unseal all" },
-  { keys: "q", action: "quit" },
-];
+import { KEY_MAP } from "./key-map.js";
 
 const SEPARATOR = " · ";
-export const HELP = KEYS.map(({ keys, action }) => `${keys} ${action}`).join(SEPARATOR);
+const ITEMS = KEY_MAP.map(({ keys, label }) => `${keys} ${label}`);
+export const HELP = ITEMS.join(SEPARATOR);
 
 /**
  * The help text broken into lines that fit: on a narrow terminal every key
  * stays visible. While an action runs, its name comes first.
  */
 export function helpLines(busy: string | undefined, width: number): string[] {
-  const items = [
-    ...(busy ? [`${busy}…`] : []),
-    ...KEYS.map(({ keys, action }) => `${keys} ${action}`),
-  ];
+  const items = [...(busy ? [`${busy}…`] : []), ...ITEMS];
   const lines: string[] = [];
   for (const item of items) {
     const last = lines.at(-1);

@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
-import type { ClusterStatus, NodeMode, NodeStatus } from "../core/cluster-status.js";
+import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
+import { type NodeRow, nodeRows } from "../core/node-rows.js";
 import { clip } from "./clip.js";
 
 const modeColor: Record<NodeMode, string> = {
@@ -13,36 +14,31 @@ const modeColor: Record<NodeMode, string> = {
 interface Column {
   readonly title: string;
   readonly width: number;
-  readonly value: (node: NodeStatus) => string;
+  readonly value: (row: NodeRow) => string;
   /** Columns with a rank go first on a narrow terminal, lowest rank first. */
   readonly dropRank?: number;
 }
 
-const seal = (node: NodeStatus) =>
-  node.sealed === undefined ? "-" : node.sealed ? "sealed" : "unsealed";
-const marker = (node: NodeStatus) =>
-  node.mode === "active" ? "◀ ACTIVE" : node.mode === "down" ? "✖ DOWN" : "";
+// By mode rather than the one active node: during a split every node that
+// claims the lock stands out.
+const marker = (row: NodeRow) =>
+  row.mode === "active" ? "◀ ACTIVE" : row.mode === "down" ? "✖ DOWN" : "";
 const MARKER_WIDTH = "◀ ACTIVE".length;
 
-function columnsFor(nodes: readonly NodeStatus[], width: number): Column[] {
+function columnsFor(rows: readonly NodeRow[], width: number): Column[] {
   const all: Column[] = [
-    { title: "NODE", width: 8, value: (node) => node.name },
+    { title: "NODE", width: 8, value: (row) => row.name },
     {
       title: "URL",
-      width: Math.max(3, ...nodes.map((node) => (node.url ?? "-").length)),
-      value: (node) => node.url ?? "-",
+      width: Math.max(3, ...rows.map((row) => row.url.length)),
+      value: (row) => row.url,
       dropRank: 1,
     },
-    { title: "CONTAINER", width: 10, value: (node) => node.container, dropRank: 4 },
-    { title: "SEAL", width: 8, value: seal },
-    { title: "HA MODE", width: 13, value: (node) => node.mode },
-    { title: "VERSION", width: 8, value: (node) => node.version ?? "-", dropRank: 2 },
-    {
-      title: "LATENCY",
-      width: 7,
-      value: (node) => (node.latencyMs === undefined ? "-" : `${node.latencyMs} ms`),
-      dropRank: 3,
-    },
+    { title: "CONTAINER", width: 10, value: (row) => row.container, dropRank: 4 },
+    { title: "SEAL", width: 8, value: (row) => row.seal },
+    { title: "HA MODE", width: 13, value: (row) => row.mode },
+    { title: "VERSION", width: 8, value: (row) => row.version, dropRank: 2 },
+    { title: "LATENCY", width: 7, value: (row) => row.latency, dropRank: 3 },
   ];
   const needed = (columns: Column[]) =>
     2 + columns.reduce((sum, column) => sum + column.width + 1, 0) + MARKER_WIDTH;
@@ -62,21 +58,21 @@ function columnsFor(nodes: readonly NodeStatus[], width: number): Column[] {
 const cells = (columns: readonly Column[], value: (column: Column) => string) =>
   columns.map((column) => value(column).padEnd(column.width)).join(" ");
 
-export function NodeRow(props: {
-  readonly node: NodeStatus;
+function Row(props: {
+  readonly row: NodeRow;
   readonly columns: readonly Column[];
   readonly selected: boolean;
   readonly color: boolean;
   readonly width: number;
 }) {
-  const { node, selected, color } = props;
-  const line = `${selected ? "›" : " "} ${cells(props.columns, (column) => column.value(node))} ${marker(node)}`;
+  const { row, selected, color } = props;
+  const line = `${selected ? "›" : " "} ${cells(props.columns, (column) => column.value(row))} ${marker(row)}`;
   return (
     <Text
-      bold={node.mode === "active" || selected}
+      bold={row.mode === "active" || selected}
       inverse={selected}
-      color={color ? modeColor[node.mode] : undefined}
-      dimColor={node.mode === "down" && !color}
+      color={color ? modeColor[row.mode] : undefined}
+      dimColor={row.mode === "down" && !color}
     >
       {clip(line.trimEnd(), props.width)}
     </Text>
@@ -90,16 +86,17 @@ export function NodesTable(props: {
   readonly color: boolean;
   readonly width: number;
 }) {
-  const columns = columnsFor(props.status.nodes, props.width);
+  const rows = nodeRows(props.status);
+  const columns = columnsFor(rows, props.width);
   return (
     <Box flexDirection="column">
       <Text bold>
         {clip(`  ${cells(columns, (column) => column.title)}`.trimEnd(), props.width)}
       </Text>
-      {props.status.nodes.map((node, index) => (
-        <NodeRow
-          key={node.name}
-          node={node}
+      {rows.map((row, index) => (
+        <Row
+          key={row.name}
+          row={row}
           columns={columns}
           selected={index === props.selected}
           color={props.color}

@@ -113,9 +113,15 @@ describe("vault-ha render (the built CLI)", () => {
 describe("the packed tarball", () => {
   it("runs vault-ha --help and render through npx in an empty folder", async () => {
     await withTempDir(async (dir) => {
-      const pack = await execa("npm", ["pack", "--json", "--pack-destination", dir], {
-        cwd: PACKAGE_ROOT,
-      });
+      // --ignore-scripts: `prepare` would rebuild dist/ in a checkout this
+      // (non-root) user may only read; `npm test` built it moments ago.
+      const pack = await execa(
+        "npm",
+        ["pack", "--json", "--ignore-scripts", "--pack-destination", dir],
+        {
+          cwd: PACKAGE_ROOT,
+        },
+      );
       const [{ filename, files }] = JSON.parse(pack.stdout) as [
         { filename: string; files: { path: string }[] },
       ];
@@ -128,6 +134,7 @@ describe("the packed tarball", () => {
           "docker/vault/Dockerfile",
           "docker/dynamodb/Dockerfile",
           "certs/README.md",
+          "dist/watchdog.js",
         ]),
       );
       expect(shipped.filter((file) => /\.test\.|^src\/|^test\//.test(file))).toEqual([]);

@@ -7,7 +7,9 @@ import { PACKAGE_ROOT } from "../../src/package-paths.js";
 // a single quick iteration, so the script cannot rot.
 // Its own budget: the bench child's 900 s must end before the test's, or a
 // slow run would leave the child driving clusters into the next file.
-it("npm run bench -- --quick runs every section and prints the table", { timeout: 960_000 }, async () => {
+it("npm run bench -- --quick runs every section and prints the table", {
+  timeout: 960_000,
+}, async () => {
   const run = await execa(
     process.execPath,
     [path.join(PACKAGE_ROOT, "bench", "run.mjs"), "--quick"],

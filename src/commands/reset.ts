@@ -1,22 +1,7 @@
 import { createInterface } from "node:readline/promises";
 import type { CommandContext } from "../cli-context.js";
 import { UsageError } from "../core/errors.js";
-import { FLAG_RULES, parseNumberFlag } from "../core/parse-flag.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
-
-export async function downCommand(context: CommandContext, options: ClusterCommandOptions) {
-  const cluster = await openCluster(context, options);
-  await cluster.down();
-  if (options.json) context.output.json({ project: cluster.config.project, down: true });
-  else {
-    context.output.info(
-      `cluster ${cluster.config.project} is down; its data volume and keys are kept`,
-    );
-    context.output.hint(
-      "bring the same cluster back: vault-ha up   ·   remove everything: vault-ha reset",
-    );
-  }
-}
 
 export async function resetCommand(
   context: CommandContext,
@@ -53,26 +38,4 @@ export async function resetCommand(
     );
     context.output.hint("start fresh: vault-ha up");
   }
-}
-
-export async function logsCommand(
-  context: CommandContext,
-  service: string | undefined,
-  options: ClusterCommandOptions & { follow?: boolean; tail?: string },
-) {
-  const tail =
-    options.tail === undefined || options.tail.trim() === "all"
-      ? options.tail?.trim()
-      : String(parseNumberFlag("--tail", options.tail, FLAG_RULES.logsTail));
-  const cluster = await openCluster(context, options);
-  await cluster.checkDocker();
-  await cluster.checkCompose();
-  const { createComposeCli } = await import("../adapters/compose/compose-cli.js");
-  await cluster.withComposeTarget((target) =>
-    createComposeCli().logs(target, {
-      service,
-      follow: options.follow ?? false,
-      tail,
-    }),
-  );
 }

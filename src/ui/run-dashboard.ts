@@ -1,4 +1,4 @@
-import type { ClusterService } from "./cluster.js";
+import type { ClusterService } from "../services/cluster.js";
 
 /**
  * Runs the live dashboard on this terminal until the user quits. Shared by
@@ -15,7 +15,7 @@ export async function runDashboard(
       import("react"),
       import("../state/status-poller.js"),
       import("../state/cluster-actions.js"),
-      import("../ui/DashboardApp.js"),
+      import("./DashboardApp.js"),
     ]);
   const poller = new StatusPoller({ snapshot: () => cluster.snapshot(), intervalMs });
   // Node's rule, as for the rest of our output: NO_COLOR off, FORCE_COLOR on.

@@ -1,0 +1,123 @@
+import type { ContainerInfo } from "../../adapters/docker/docker-engine.js";
+import type { DynamoDbTarget } from "../../adapters/dynamodb/dynamodb-table.js";
+import {
+  type ClusterStatus,
+  clusterStatus,
+  type DynamoDbStatus,
+  type NodeStatus,
+  nodeStatus,
+  type VaultProbe,
+} from "../../core/cluster-status.js";
+import { DYNAMODB_SERVICE, VAULT_API_PORT } from "../../core/render-compose.js";
+import { ClusterPart } from "./part.js";
+import type { SnapshotOptions } from "./types.js";
+
+export const HOST = "127.0.0.1";
+const hostUrl = (port: number) => `http://${HOST}:${port}`;
+
+/** Where each node and DynamoDB answer from the host, and one status snapshot of them all. */
+export class ClusterProbe extends ClusterPart {
+  // Published ports are read back from the container: with host port 0
+  // Docker chose them, and only the container knows.
+  private urlFor(index: number, container: ContainerInfo | undefined): string | undefined {
+    const published = container?.publishedPorts.get(VAULT_API_PORT);
+    if (published) return hostUrl(published);
+    return this.config.vault.hostPort === 0
+      ? undefined
+      : hostUrl(this.config.vault.hostPort + index - 1);
+  }
+
+  dynamodbEndpoint(container?: ContainerInfo): string | undefined {
+    const published = container?.publishedPorts.get(this.config.dynamodb.port);
+    if (published) return hostUrl(published);
+    return this.config.dynamodb.hostPort === 0 ? undefined : hostUrl(this.config.dynamodb.hostPort);
+  }
+
+  private async probeNode(url: string): Promise<VaultProbe> {
+    const started = performance.now();
+    try {
+      const health = await this.deps.vault(url).health();
+      return { reachable: true, ...health, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      return {
+        reachable: false,
+        error: (error as Error).message,
+        latencyMs: Math.round(performance.now() - started),
+      };
+    }
+  }
+
+  private async dynamodbStatus(
+    container: ContainerInfo | undefined,
+    askTable: boolean,
+  ): Promise<DynamoDbStatus> {
+    const endpoint = this.dynamodbEndpoint(container);
+    const base = {
+      container: container?.state ?? "missing",
+      healthy: container?.health === "healthy",
+      table: this.config.storage.table,
+      endpoint: container ? endpoint : undefined,
+    };
+    if (container?.state !== "running" || endpoint === undefined || !askTable) {
+      return {
+        ...base,
+        tableStatus: undefined,
+        itemCount: undefined,
+        lock: undefined,
+        error: undefined,
+      };
+    }
+    const table = this.deps.dynamodb(this.dynamodbTarget(endpoint));
+    try {
+      const [info, lock] = await Promise.all([
+        table.describe(),
+        table.haLock().catch(() => undefined),
+      ]);
+      return {
+        ...base,
+        tableStatus: info.status,
+        itemCount: info.itemCount,
+        lock: lock && { identity: lock.identity, expiresAt: lock.expiresAt.toISOString() },
+        error: undefined,
+      };
+    } catch (error) {
+      return {
+        ...base,
+        tableStatus: undefined,
+        itemCount: undefined,
+        lock: undefined,
+        error: (error as Error).message,
+      };
+    } finally {
+      table.close();
+    }
+  }
+
+  dynamodbTarget(endpoint: string): DynamoDbTarget {
+    return {
+      endpoint,
+      table: this.config.storage.table,
+      region: this.config.storage.region,
+      accessKeyId: this.config.storage.access_key,
+      secretAccessKey: this.config.storage.secret_key,
+    };
+  }
+
+  /** One snapshot: containers, every node's health and DynamoDB, polled concurrently. */
+  async snapshot(options: SnapshotOptions = {}): Promise<ClusterStatus> {
+    const containers = await this.deps.docker.listProjectContainers(this.config.project);
+    const byService = new Map(containers.map((container) => [container.service, container]));
+    const nodes = this.nodeNames().map(async (name, offset): Promise<NodeStatus> => {
+      const index = offset + 1;
+      const container = byService.get(name);
+      const url = this.urlFor(index, container);
+      const probe = container?.state === "running" && url ? await this.probeNode(url) : undefined;
+      return nodeStatus({ name, index, url, container, probe });
+    });
+    const [nodeStatuses, dynamodb] = await Promise.all([
+      Promise.all(nodes),
+      this.dynamodbStatus(byService.get(DYNAMODB_SERVICE), options.storage ?? true),
+    ]);
+    return clusterStatus(this.config.project, new Date(), nodeStatuses, dynamodb);
+  }
+}
