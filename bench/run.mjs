@@ -249,8 +249,8 @@ async function failoverSection() {
   record("failover downtime, docker stop", stopGaps, stopGaps);
 }
 
-// One status snapshot with one node's Vault process frozen (SIGSTOP from the
-// host): its container runs but its API never answers, so the snapshot waits
+// One status snapshot with one node's Vault process frozen (SIGSTOP): its
+// container runs but its API never answers, so the snapshot waits
 // for the per-request timeout. Baseline: the same with every node healthy.
 async function statusLatency(nodes) {
   const project = projectName(`s${nodes}`);
@@ -261,16 +261,27 @@ async function statusLatency(nodes) {
     healthy.push(timed(() => vaultHa(["status", "--json", ...flags], { check: false })).ms);
   }
   const container = await containerOf(project, `vault-${nodes}`);
-  const top = await container.top({ ps_args: "-o pid,comm" });
-  const vaultPid = top.Processes.find((row) => row[1] === "vault")?.[0];
-  process.kill(Number(vaultPid), "SIGSTOP");
+  // Signalled from inside the container (as its root): the benchmark runs as
+  // a docker-group user, who may not signal the container's processes from
+  // the host. /proc and sh exist in both the official and the stand-in image.
+  const signalVault = (signal) =>
+    run("docker", [
+      "exec",
+      "-u",
+      "root",
+      container.id,
+      "sh",
+      "-c",
+      `for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = vault ] && kill -${signal} \${p#/proc/}; done; true`,
+    ]);
+  signalVault("STOP");
   const frozen = [];
   try {
     for (let round = 0; round < Math.max(runs, 3); round++) {
       frozen.push(timed(() => vaultHa(["status", "--json", ...flags], { check: false })).ms);
     }
   } finally {
-    process.kill(Number(vaultPid), "SIGCONT");
+    signalVault("CONT");
   }
   record(`status --json, ${nodes} nodes, one frozen`, frozen, healthy);
   reset(project, flags);

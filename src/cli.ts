@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { type CommandContext, consoleOutput, formatError } from "./cli-context.js";
+import { errorLine } from "./commands/next-step.js";
 import {
   CLUSTER_OPTIONS,
   COMMANDS,
@@ -138,7 +139,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof VaultHaError) {
-      process.stderr.write(`${formatError(error.message, error.details, process.stderr)}\n`);
+      const line = errorLine(error.message, error.next);
+      process.stderr.write(`${formatError(line, error.details, process.stderr)}\n`);
       return error.exitCode;
     }
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -170,9 +170,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
   const keysBefore = await service.hasKeys();
   const watchdog = session ? service.startWatchdog(session) : undefined;
   let ours: ProjectInventory = EMPTY;
-  // Attached (not created) is decided once the cluster is up; until then a
-  // signal removes whatever appeared that was not there before.
-  let attached = before.containers.length > 0;
+  // A project that already has containers is someone else's cluster (a
+  // developer's own `vault-ha up`): the handle attaches and owns nothing.
+  const attached = before.containers.length > 0;
 
   let stopped = false;
   const stop = async () => {
@@ -201,15 +201,20 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
 
   let status: ClusterStatus;
   try {
-    status = (
-      await service.up({
-        waitBudgetMs: Math.max(1_000, deadline - performance.now()),
-        // Never remove containers this handle did not create.
-        removeOrphans: !attached,
-      })
-    ).status;
+    // An attached cluster that is healthy is used as it is: no Compose run,
+    // which could recreate its containers if this handle's file differs.
+    const current = attached ? await service.snapshot() : undefined;
+    status =
+      current?.summary === "healthy"
+        ? current
+        : (
+            await service.up({
+              waitBudgetMs: Math.max(1_000, deadline - performance.now()),
+              // Never remove containers this handle did not create.
+              removeOrphans: !attached,
+            })
+          ).status;
     ours = created(before, await service.inventory());
-    attached = attached && ours.containers.length === 0;
   } catch (error) {
     if (!attached) await stop();
     else unregister(disposable);

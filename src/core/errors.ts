@@ -21,17 +21,40 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** An error the user can fix: says what is wrong and the next command to run. */
+/**
+ * What the user does next, as data: the library names no CLI command or
+ * flag in its messages, and the CLI says each step in its own words (see
+ * src/commands/next-step.ts). A harness user reads `error.next`.
+ */
+export type NextStep =
+  /** Bring the cluster up (again): `vault-ha up`, or startCluster(). */
+  | { readonly kind: "up" }
+  /** Start over: delete the cluster's data and keys (`vault-ha reset`). */
+  | { readonly kind: "reset" }
+  /** Look at the cluster and its logs, then bring it up again. */
+  | { readonly kind: "inspect" }
+  /** Read one service's logs. */
+  | { readonly kind: "logs"; readonly service: string }
+  /** Publish on other host ports. */
+  | { readonly kind: "other-ports" };
+
+export interface VaultHaErrorOptions extends ErrorOptions {
+  readonly next?: NextStep;
+}
+
+/** An error the user can fix: says what is wrong, and (as data) what to do next. */
 export class VaultHaError extends Error {
+  readonly next: NextStep | undefined;
   constructor(
     message: string,
     readonly exitCode: ExitCodeValue,
     /** Extra lines (e.g. one per configuration problem), printed after the message. */
     readonly details: readonly string[] = [],
-    options?: ErrorOptions,
+    options?: VaultHaErrorOptions,
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.next = options?.next;
   }
 }
 
@@ -48,14 +71,14 @@ export class DockerUnavailableError extends VaultHaError {
 }
 
 export class ClusterNotHealthyError extends VaultHaError {
-  constructor(message: string, details: readonly string[] = []) {
-    super(message, ExitCode.clusterNotHealthy, details);
+  constructor(message: string, details: readonly string[] = [], options?: VaultHaErrorOptions) {
+    super(message, ExitCode.clusterNotHealthy, details, options);
   }
 }
 
 export class ConflictError extends VaultHaError {
-  constructor(message: string, details: readonly string[] = []) {
-    super(message, ExitCode.conflict, details);
+  constructor(message: string, details: readonly string[] = [], options?: VaultHaErrorOptions) {
+    super(message, ExitCode.conflict, details, options);
   }
 }
 

@@ -72,6 +72,10 @@ describe("fillTemplate: inside or outside quotes", () => {
     expect(fill('key = "say \\"hi\\" {{ v }}"', "a b")).toBe('key = "say \\"hi\\" <a b>"');
   });
 
+  it("one escaped quote inside a string leaves the placeholder inside it", () => {
+    expect(fill('key = "a \\" {{ v }}"', "a b")).toBe('key = "a \\" <a b>"');
+  });
+
   it("after a comment sign outside quotes, quotes no longer count", () => {
     expect(fill('# note "{{ v }}"', "word")).toBe('# note "word"');
     expect(fill('key = "# {{ v }}"', "word")).toBe('key = "# <word>"');

@@ -254,8 +254,12 @@ describe("HA event messages", () => {
       snapshot(1, ["active", "standby", "active"]),
       snapshot(2, ["active", "standby", "active"]),
     );
-    expect(messages(events).slice(1)).toEqual([
-      ["split", "more than one node reports active: vault-1, vault-3"],
+    expect(events.slice(1)).toEqual([
+      {
+        at: "1970-01-01T00:00:01.000Z",
+        kind: "split",
+        message: "more than one node reports active: vault-1, vault-3",
+      },
     ]);
   });
 

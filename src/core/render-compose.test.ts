@@ -369,3 +369,21 @@ describe("built image tags", () => {
     }
   });
 });
+
+describe("ports Docker picks (ephemeral clusters)", () => {
+  it("every node and DynamoDB publish on loopback with an empty host port", () => {
+    const compose = render({ nodes: 3, vault: { hostPort: 0 }, dynamodb: { hostPort: 0 } });
+    expect(compose.services["vault-1"]?.ports).toEqual(["127.0.0.1::8200"]);
+    expect(compose.services["vault-2"]?.ports).toEqual(["127.0.0.1::8200"]);
+    expect(compose.services["vault-3"]?.ports).toEqual(["127.0.0.1::8200"]);
+    expect(compose.services.dynamodb?.ports).toEqual(["127.0.0.1::8000"]);
+  });
+});
+
+describe("built image tags: leading punctuation", () => {
+  it("drops every leading '.' and '-' of the readable part", () => {
+    expect(builtImageTag("vault", "registry/--.odd:1")).toMatch(
+      /^vault-ha-vault:odd-1-[0-9a-f]{8}$/,
+    );
+  });
+});

@@ -355,6 +355,12 @@ describe("validation lines", () => {
     ]);
   });
 
+  it("an empty section (YAML null) is a validation line, not a crash", () => {
+    expect(errorsOf(file({ vault: null }))).toEqual([
+      expect.stringMatching(/^vault-ha\.config\.yaml: vault: null is not allowed; use /),
+    ]);
+  });
+
   it("a value that is not a number at all (YAML .nan) is shown as NaN", () => {
     expect(errorsOf(file({ nodes: Number.NaN }))).toEqual([
       "vault-ha.config.yaml: nodes: NaN is not allowed; use a whole number from 1 to 9",

@@ -281,10 +281,13 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
     const dotted = issue.path.join(".");
     // zod leaves `input` out of issues unless asked to report it; a key no
     // layer set has its default, which is what the line must show.
+    const given = valueAt(merged, issue.path);
     const value =
       "input" in issue && issue.input !== undefined
         ? issue.input
-        : (valueAt(merged, issue.path) ?? valueAt(defaults, issue.path));
+        : given === undefined
+          ? valueAt(defaults, issue.path)
+          : given;
     const allowed =
       issue.code === "custom" ? issue.message : (allowedFor(issue.path) ?? issue.message);
     return [

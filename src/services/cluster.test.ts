@@ -16,8 +16,8 @@ let dir: string;
 let world: FakeClusterWorld;
 let service: ClusterService;
 
-function makeService() {
-  const config = configSchema.parse({ project: "unit", nodes: 3 });
+function makeService(input: Record<string, unknown> = {}) {
+  const config = configSchema.parse({ project: "unit", nodes: 3, ...input });
   return new ClusterService(config, {
     docker: world.docker,
     compose: world.compose,
@@ -95,6 +95,30 @@ describe("up", () => {
       exitCode: 5,
       message: expect.stringContaining(`its keys are not in ${keysFile()}`),
     });
+  });
+});
+
+describe("preflight", () => {
+  it("a port below 1024 on a rootless engine is refused before anything starts", async () => {
+    world.docker.engineInfo = async () => ({
+      serverVersion: "20.10.24",
+      apiVersion: "1.41",
+      operatingSystem: "Debian",
+      rootless: true,
+      podman: false,
+    });
+    await expect(makeService({ vault: { hostPort: 80 } }).up()).rejects.toMatchObject({
+      exitCode: 5,
+      message: expect.stringContaining("a rootless Docker engine cannot publish ports below"),
+      next: { kind: "other-ports" },
+    });
+    expect(world.calls).toEqual([]);
+    expect(existsSync(path.join(dir, "compose.generated.yml"))).toBe(false);
+  });
+
+  it("the same port on a rootful engine is left to the engine (its docker-proxy binds it)", async () => {
+    const result = await makeService({ vault: { hostPort: 80 } }).up({ waitBudgetMs: 2_000 });
+    expect(result.status.summary).toBe("healthy");
   });
 });
 

@@ -22,7 +22,9 @@ export async function waitFor<T>(
     last = result.last;
     if (performance.now() >= deadline) {
       throw new ClusterNotHealthyError(
-        `timed out after ${Math.round(budgetMs / 1000)} s waiting for ${what} (last seen: ${last}); see vault-ha status and vault-ha logs, then run vault-ha up again`,
+        `timed out after ${Math.round(budgetMs / 1000)} s waiting for ${what} (last seen: ${last})`,
+        [],
+        { next: { kind: "inspect" } },
       );
     }
     await sleep(intervalMs);

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { userInfo } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -111,7 +112,9 @@ describe("vault-ha render (the built CLI)", () => {
 });
 
 describe("the packed tarball", () => {
-  it("runs vault-ha --help and render through npx in an empty folder", async () => {
+  it("runs vault-ha --help and render through npx in an empty folder", {
+    timeout: 900_000,
+  }, async () => {
     await withTempDir(async (dir) => {
       // --ignore-scripts: `prepare` would rebuild dist/ in a checkout this
       // (non-root) user may only read; `npm test` built it moments ago.
@@ -145,8 +148,10 @@ describe("the packed tarball", () => {
         execa("npx", ["--yes", "--package", path.join(dir, filename), "vault-ha", ...args], {
           cwd: work,
           reject: false,
-          env: { NO_COLOR: "1" },
-          timeout: 300_000,
+          // npm's cache of the real home: the clean room's HOME is new for every
+          // file, and npx would fetch every dependency again each run.
+          env: { NO_COLOR: "1", npm_config_cache: path.join(userInfo().homedir, ".npm") },
+          timeout: 600_000,
         });
       const help = await npx(["--help"]);
       expect(help.exitCode, help.stderr).toBe(0);

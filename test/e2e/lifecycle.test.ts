@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
 import { readFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClusterStatus } from "../../src/core/cluster-status.js";
+import { CLI } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
 import { docker, projectResources, serviceContainer } from "../support/docker.js";
 import { testProject } from "../support/names.js";
@@ -116,6 +118,73 @@ describe("vault-ha up and the lifecycle commands, on a real 3-node cluster", () 
     expectNoSecrets(again.stdout + again.stderr, keys);
     const text = await cluster.run(["up"]);
     expect(text.stdout).toContain("is already up and unsealed; nothing to do");
+  });
+
+  it("--show-secrets prints the root token and unseal keys, in text and JSON, only when asked", async () => {
+    const keys = await ensureUp();
+    const json = await cluster.run(["up", "--json", "--show-secrets"]);
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      rootToken: keys.rootToken,
+      unsealKeys: keys.keys,
+    });
+    const text = await cluster.run(["up", "--show-secrets"]);
+    expect(text.stdout).toContain(`root token: ${keys.rootToken}`);
+    expect(text.stdout).toContain(`unseal key 5: ${keys.keys[4]}`);
+    expectNoSecrets(text.stderr, keys);
+  });
+
+  it("status --watch --json prints a document when something changes, until stopped", async () => {
+    await ensureUp();
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "status",
+        "--watch",
+        "--json",
+        "--interval",
+        "0.2",
+        "--project",
+        cluster.project,
+        "--vault-port",
+        String(cluster.vaultPort),
+        "--dynamodb-port",
+        String(cluster.dynamodbPort),
+      ],
+      {
+        cwd: cluster.cwd,
+        env: { ...process.env, VAULT_HA_STATE_DIR: cluster.stateDir },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    try {
+      // The first document, then one more after a standby is sealed.
+      // One JSON document per line (NDJSON), the first at once.
+      const documents = () =>
+        out
+          .split("\n")
+          .filter((line) => line.startsWith("{"))
+          .map((line) => JSON.parse(line) as ClusterStatus);
+      await eventually("a first status document", 30_000, async () => documents().length > 0);
+      const active = await expectOneActive(urls());
+      const standby = `vault-${((active + 1) % 3) + 1}`;
+      expect((await cluster.run(["seal", standby])).exitCode).toBe(0);
+      const docs = await eventually("a document showing the sealed node", 30_000, async () =>
+        documents().some((doc) =>
+          doc.nodes.some((node) => node.name === standby && node.mode === "sealed"),
+        )
+          ? documents()
+          : undefined,
+      );
+      expect(docs[0]?.summary).toBe("healthy");
+    } finally {
+      child.kill("SIGINT");
+    }
   });
 
   it("after docker restart of every Vault container, up unseals all three and old secrets read", async () => {

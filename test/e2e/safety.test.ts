@@ -7,6 +7,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_VAULT_IMAGE } from "../../src/core/images.js";
+import { builtImageTag } from "../../src/core/render-compose.js";
 import { startCluster } from "../../src/index.js";
 import { CLI, runCli } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
@@ -579,5 +580,69 @@ describe("bad input: one line, a documented exit code, nothing created or delete
     expect(reset.stderr).toContain(lock);
     expect(await exited).toBe(0);
     await expectOneActive(cluster.urls(3));
+  });
+});
+
+describe("images", () => {
+  it("a rebuild removes the image it replaced: no dangling image per up --build", async () => {
+    const work = await mkdtemp(path.join(tmpdir(), "vault-ha-rebuild-"));
+    const project = testProject("rebuild");
+    const dynamodb = await freePorts(2);
+    const args = [
+      "--project",
+      project,
+      "--nodes",
+      "1",
+      "--in-memory",
+      "--vault-port",
+      String(dynamodb + 1),
+      "--dynamodb-port",
+      String(dynamodb),
+    ];
+    const env = { VAULT_HA_STATE_DIR: path.join(work, "state") };
+    const vaultTag = builtImageTag("vault", DEFAULT_VAULT_IMAGE);
+    const imageId = async () => (await docker.getImage(vaultTag).inspect()).Id;
+    try {
+      for (const name of ["a", "b"]) {
+        await mkdir(path.join(work, name));
+        await execa("openssl", [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-days",
+          "2",
+          "-subj",
+          `/CN=rebuild ${name}`,
+          "-keyout",
+          path.join(work, `${name}.key`),
+          "-out",
+          path.join(work, name, "root.pem"),
+        ]);
+      }
+      const first = await runCli(["up", ...args, "--certs", path.join(work, "a")], {
+        cwd: work,
+        env,
+        timeout: 600_000,
+      });
+      expect(first.exitCode, first.stderr).toBe(0);
+      const before = await imageId();
+      const second = await runCli(["up", ...args, "--certs", path.join(work, "b")], {
+        cwd: work,
+        env,
+        timeout: 600_000,
+      });
+      expect(second.exitCode, second.stderr).toBe(0);
+      expect(second.stderr).toContain("--build");
+      const after = await imageId();
+      expect(after).not.toBe(before);
+      await expect(docker.getImage(before).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      await expectOneActive([`http://127.0.0.1:${dynamodb + 1}`]);
+    } finally {
+      const reset = await runCli(["reset", "--yes", ...args], { cwd: work, env });
+      expect(reset.exitCode, reset.stderr).toBe(0);
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

@@ -89,7 +89,7 @@ export class FakeClusterWorld {
     logs: async () => {},
   };
 
-  readonly docker: DockerEngine = {
+  docker: DockerEngine = {
     ping: async () => {},
     listProjectContainers: async () => [...this.containers.values()],
     listContainers: async () => [...this.containers.values()],

@@ -253,6 +253,21 @@ export function createDockerEngine(
     }
   };
 
+  /** A removal where "already gone" (404), and any status in `fine`, is success. */
+  const removal = (
+    what: string,
+    run: (abortSignal: AbortSignal) => Promise<unknown>,
+    fine: readonly number[] = [],
+  ) =>
+    call(what, budgetMs, async (abortSignal) => {
+      try {
+        await run(abortSignal);
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode ?? 0;
+        if (!isNotFound(error) && !fine.includes(status)) throw error;
+      }
+    });
+
   const listContainers: DockerEngine["listContainers"] = (labels, listOptions = {}) => {
     const { filters, matches } = byLabels(labels);
     return call("list containers", budgetMs, async (abortSignal) =>
@@ -285,13 +300,9 @@ export function createDockerEngine(
         ).map(mapListed),
       ),
     removeContainer: (id) =>
-      call(`remove container ${id}`, budgetMs, async (abortSignal) => {
-        try {
-          await docker.getContainer(id).remove({ force: true, v: true, abortSignal });
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-      }),
+      removal(`remove container ${id}`, (abortSignal) =>
+        docker.getContainer(id).remove({ force: true, v: true, abortSignal }),
+      ),
     imageId: (reference) =>
       // dockerode cannot abort an image inspect; the deadline still holds.
       call(`inspect image ${reference}`, budgetMs, async () => {
@@ -312,22 +323,16 @@ export function createDockerEngine(
       });
     },
     removeVolume: (name) =>
-      call(`remove volume ${name}`, budgetMs, async (abortSignal) => {
-        try {
-          await docker.getVolume(name).remove({ abortSignal });
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-      }),
+      removal(`remove volume ${name}`, (abortSignal) =>
+        docker.getVolume(name).remove({ abortSignal }),
+      ),
+    // 409: a container still uses it; the image stays, which is fine.
     removeImageIfUnused: (id) =>
-      call(`remove image ${id}`, budgetMs, async (abortSignal) => {
-        try {
-          await docker.getImage(id).remove({ abortSignal });
-        } catch (error) {
-          const status = (error as { statusCode?: number }).statusCode;
-          if (!isNotFound(error) && status !== 409) throw error;
-        }
-      }),
+      removal(
+        `remove image ${id}`,
+        (abortSignal) => docker.getImage(id).remove({ abortSignal }),
+        [409],
+      ),
     listNetworks: (labels) => {
       const { filters, matches } = byLabels(labels);
       return call("list networks", budgetMs, async (abortSignal) =>
@@ -337,13 +342,9 @@ export function createDockerEngine(
       );
     },
     removeNetwork: (id) =>
-      call(`remove network ${id}`, budgetMs, async (abortSignal) => {
-        try {
-          await docker.getNetwork(id).remove({ abortSignal });
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-      }),
+      removal(`remove network ${id}`, (abortSignal) =>
+        docker.getNetwork(id).remove({ abortSignal }),
+      ),
     stopContainer: (id, timeoutSeconds = 10) =>
       // The engine waits up to timeoutSeconds before it kills; that is not a hang.
       call(`stop container ${id}`, timeoutSeconds * 1000 + budgetMs, (abortSignal) =>

@@ -134,7 +134,9 @@ describe("durability", () => {
     };
     await expect(store.prepare()).rejects.toThrow(
       new ConflictError(
-        `cannot write the keys file in ${store.dir} (ENOSPC); free disk space or fix the folder's permissions, then run vault-ha up again`,
+        `cannot write the keys file in ${store.dir} (ENOSPC); free disk space or fix the folder's permissions`,
+        [],
+        { next: { kind: "up" } },
       ),
     );
     expect(await readdir(store.dir)).toEqual([]);

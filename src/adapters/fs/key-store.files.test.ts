@@ -103,7 +103,9 @@ describe("loading keys", () => {
     await writeKeys(JSON.stringify(value));
     await expect(store().load()).rejects.toThrow(
       new ConflictError(
-        `${store().keysFile} is not a vault-ha keys file (fields are missing); restore it from a backup, or run vault-ha reset to start a fresh cluster (this deletes its data)`,
+        `${store().keysFile} is not a vault-ha keys file (fields are missing); restore it from a backup, or start over`,
+        [],
+        { next: { kind: "reset" } },
       ),
     );
   });
@@ -173,7 +175,9 @@ describe("the project folder", () => {
     const store = createKeyStore(root, "blocked");
     await expect(store.prepare()).rejects.toThrow(
       new ConflictError(
-        `cannot write the keys file in ${store.dir} (EEXIST); free disk space or fix the folder's permissions, then run vault-ha up again`,
+        `cannot write the keys file in ${store.dir} (EEXIST); free disk space or fix the folder's permissions`,
+        [],
+        { next: { kind: "up" } },
       ),
     );
     // A failed prepare leaves nothing half-done behind, and can be retried.

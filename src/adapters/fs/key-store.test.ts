@@ -146,7 +146,7 @@ describe("key store", () => {
       const { message, exitCode } = error as ConflictError;
       expect(exitCode).toBe(ExitCode.conflict);
       expect(message).toContain(`${store.keysFile} ${problem}`);
-      expect(message).toContain("vault-ha reset");
+      expect((error as ConflictError).next).toEqual({ kind: "reset" });
       expect(message).not.toContain("SECRET");
       expect(message).not.toContain("\n");
     },

@@ -91,9 +91,9 @@ const UNUSED_PREPARED_AGE_MS = 60 * 60 * 1000;
 
 const fail = (file: string, problem: string) =>
   // Never quote the content or the parser's message: the file holds secrets.
-  new ConflictError(
-    `${file} ${problem}; restore it from a backup, or run vault-ha reset to start a fresh cluster (this deletes its data)`,
-  );
+  new ConflictError(`${file} ${problem}; restore it from a backup, or start over`, [], {
+    next: { kind: "reset" },
+  });
 
 /** Checks the shape without trusting it; old files without `storage` pass. */
 function asStoredKeys(value: unknown): StoredKeys | undefined {
@@ -214,7 +214,9 @@ export function createKeyStore(root: string, project: string): KeyStore {
       // yet when this fails, so it is a plain "fix this and retry".
       prepared ??= createPrepared().catch((error: NodeJS.ErrnoException) => {
         throw new ConflictError(
-          `cannot write the keys file in ${dir} (${error.code ?? error.message}); free disk space or fix the folder's permissions, then run vault-ha up again`,
+          `cannot write the keys file in ${dir} (${error.code ?? error.message}); free disk space or fix the folder's permissions`,
+          [],
+          { next: { kind: "up" } },
         );
       });
       await prepared.catch((error: unknown) => {

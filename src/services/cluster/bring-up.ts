@@ -100,7 +100,9 @@ export class BringUp extends ClusterPart {
       }
       if (plan.keysMissing) {
         throw new ConflictError(
-          `the cluster is initialised but its keys are not in ${this.keysFile}; restore that file, or run vault-ha reset to start a fresh cluster (this deletes its data)`,
+          `the cluster is initialised but its keys are not in ${this.keysFile}; restore that file, or start over`,
+          [],
+          { next: { kind: "reset" } },
         );
       }
       let initialized = false;
@@ -119,7 +121,9 @@ export class BringUp extends ClusterPart {
         status = await this.parts.probe.snapshot({ storage: false });
       }
       if (!keys)
-        throw new ClusterNotHealthyError("no keys after initialisation; run vault-ha up again");
+        throw new ClusterNotHealthyError("no keys after initialisation", [], {
+          next: { kind: "up" },
+        });
       // Decided again on the snapshot after start and init: which nodes to unseal.
       const sealed = planUp(status, { keysStored: true, composeFileChanged: false }).unseal;
       if (sealed.length > 0) {
@@ -180,7 +184,8 @@ export function notHealthyFromCompose(error: unknown, project: string): VaultHaE
   if (!match) return undefined;
   const [, service, code] = match;
   return new ClusterNotHealthyError(
-    `${service} ${code === undefined ? "never became healthy" : `exited with code ${code}`} while the cluster started; see vault-ha logs ${service}`,
+    `${service} ${code === undefined ? "never became healthy" : `exited with code ${code}`} while the cluster started`,
     error.output.split("\n").slice(-5),
+    { next: { kind: "logs", service: service as string } },
   );
 }

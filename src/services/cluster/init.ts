@@ -11,7 +11,9 @@ export class VaultInit extends ClusterPart {
   async initialize(status: ClusterStatus): Promise<StoredKeys> {
     const first = status.nodes.find((node) => node.mode === "uninitialized");
     if (!first?.url)
-      throw new ClusterNotHealthyError("no uninitialised node answers; run vault-ha status");
+      throw new ClusterNotHealthyError("no uninitialised node answers", [], {
+        next: { kind: "inspect" },
+      });
     // The folder must be writable before Vault hands out the only copy of the
     // keys, and a marker says an init is under way: if its answer is lost
     // (timeout, a crash), the next `up` can tell why the keys are missing.
@@ -53,7 +55,9 @@ export class VaultInit extends ClusterPart {
         `\nWARNING: vault-ha could not write ${this.keysFile} (${(error as Error).message}).\nThese are the cluster's ONLY unseal keys and root token. Store them safely now:\n${JSON.stringify(keys, null, 2)}\n\n`,
       );
       throw new ConflictError(
-        `could not save the new cluster's keys to ${this.keysFile}; they were printed above once; save them into that file (mode 0600) and run vault-ha up again`,
+        `could not save the new cluster's keys to ${this.keysFile}; they were printed above once; save them into that file (mode 0600)`,
+        [],
+        { next: { kind: "up" } },
       );
     }
     await rm(pending, { force: true });
@@ -75,6 +79,8 @@ const INIT_PENDING = "init.pending";
 export function initAnswerLost(node: string, cause: unknown): ConflictError {
   const reason = cause instanceof Error ? ` (${cause.message})` : "";
   return new ConflictError(
-    `${node} was initialised by an answer that never arrived${reason}: its unseal keys are lost; run vault-ha reset to start a fresh cluster (this deletes its data)`,
+    `${node} was initialised by an answer that never arrived${reason}: its unseal keys are lost`,
+    [],
+    { next: { kind: "reset" } },
   );
 }

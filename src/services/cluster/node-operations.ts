@@ -20,7 +20,9 @@ export class NodeOperations extends ClusterPart {
     const keys = await this.deps.keys.load();
     if (!keys) {
       throw new ConflictError(
-        `no keys stored for project ${this.config.project} (${this.keysFile}); run vault-ha up first`,
+        `no keys stored for project ${this.config.project} (${this.keysFile})`,
+        [],
+        { next: { kind: "up" } },
       );
     }
     return keys;
@@ -40,7 +42,9 @@ export class NodeOperations extends ClusterPart {
     const active = before.nodes.find((node) => node.mode === "active");
     if (!active?.url) {
       throw new ClusterNotHealthyError(
-        `no node is active (${before.nodes.map((node) => `${node.name} ${node.mode}`).join(", ")}); run vault-ha up`,
+        `no node is active (${before.nodes.map((node) => `${node.name} ${node.mode}`).join(", ")})`,
+        [],
+        { next: { kind: "up" } },
       );
     }
     const started = performance.now();
@@ -89,9 +93,9 @@ export class NodeOperations extends ClusterPart {
       names && names.length > 0 ? names.map((name) => this.nodeByName(status, name)) : status.nodes;
     const down = chosen.filter((node) => node.mode === "down");
     if (names && names.length > 0 && down.length > 0) {
-      throw new ClusterNotHealthyError(
-        `${down.map((node) => node.name).join(", ")} is down; run vault-ha up`,
-      );
+      throw new ClusterNotHealthyError(`${down.map((node) => node.name).join(", ")} is down`, [], {
+        next: { kind: "up" },
+      });
     }
     const sealed = chosen.filter((node) => node.mode === "sealed").map((node) => node.name);
     if (sealed.length > 0) await this.unsealNodes(sealed, keys);
@@ -128,7 +132,9 @@ export class NodeOperations extends ClusterPart {
         const after = await client.health();
         if (after.sealed) {
           throw new ClusterNotHealthyError(
-            `${name} is still sealed after ${keys.keyThreshold} keys; the stored keys in ${this.keysFile} may belong to another cluster (vault-ha reset starts fresh)`,
+            `${name} is still sealed after ${keys.keyThreshold} keys; the stored keys in ${this.keysFile} may belong to another cluster`,
+            [],
+            { next: { kind: "reset" } },
           );
         }
       }),

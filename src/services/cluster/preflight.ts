@@ -37,7 +37,9 @@ export class Preflight extends ClusterPart {
       const floor = await unprivilegedPortStart();
       if (engine.rootless && lowest < floor) {
         throw new ConflictError(
-          `host port ${lowest} is below ${floor}, and a rootless Docker engine cannot publish ports below net.ipv4.ip_unprivileged_port_start; pick ports from ${floor} up (--vault-port 18200 --dynamodb-port 18000)`,
+          `host port ${lowest} is below ${floor}, and a rootless Docker engine cannot publish ports below net.ipv4.ip_unprivileged_port_start`,
+          [],
+          { next: { kind: "other-ports" } },
         );
       }
     }
@@ -60,10 +62,9 @@ export class Preflight extends ClusterPart {
     );
     if (problems.length > 0) {
       problems.sort();
-      throw new ConflictError(
-        `${problems[0]}; free it, or pick other ports (--vault-port 18200 --dynamodb-port 18000)`,
-        problems.slice(1),
-      );
+      throw new ConflictError(problems[0] as string, problems.slice(1), {
+        next: { kind: "other-ports" },
+      });
     }
   }
 

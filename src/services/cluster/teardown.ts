@@ -57,7 +57,7 @@ export class Teardown extends ClusterPart {
       const where =
         lock.holder?.host && lock.holder.host !== hostname() ? ` on ${lock.holder.host}` : "";
       throw new ConflictError(
-        `another vault-ha up, down or reset for project ${this.config.project} is running (process ${lock.heldBy}${where}); wait for it to finish before ${command}, or use --project for a second cluster (lock file ${file})`,
+        `another vault-ha up, down or reset for project ${this.config.project} is running (process ${lock.heldBy}${where}); wait for it to finish before ${command}, or use another project for a second cluster (lock file ${file})`,
       );
     }
     return lock;
