@@ -351,6 +351,33 @@ function printTable() {
   for (const note of notes) console.log(`- ${note}`);
 }
 
+// A section that failed half-way leaves its cluster: remove everything of
+// this run's projects (and only those), whatever state it is in.
+function removeRunLeftovers() {
+  const prefix = projectName("");
+  const mine = (args, idField) =>
+    spawnSync(
+      "docker",
+      [
+        ...args,
+        "--filter",
+        "label=com.docker.compose.project",
+        "--format",
+        `{{${idField}}} {{.Label "com.docker.compose.project"}}`,
+      ],
+      { encoding: "utf8" },
+    )
+      .stdout.split("\n")
+      .map((line) => line.trim().split(" "))
+      .filter(([id, project]) => id && project?.startsWith(prefix))
+      .map(([id]) => id);
+  const remove = (args, ids) =>
+    ids.length > 0 && spawnSync("docker", [...args, ...ids], { stdio: "ignore" });
+  remove(["rm", "-f", "-v"], mine(["ps", "-a"], ".ID"));
+  remove(["network", "rm"], mine(["network", "ls"], ".ID"));
+  remove(["volume", "rm"], mine(["volume", "ls"], ".Name"));
+}
+
 try {
   const cpu = os.cpus();
   console.log(
@@ -375,6 +402,7 @@ try {
   if (wants("failover")) await failoverSection();
   printTable();
 } finally {
+  removeRunLeftovers();
   rmSync(workDir, { recursive: true, force: true });
   rmSync(stateDir, { recursive: true, force: true });
 }

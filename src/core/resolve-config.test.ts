@@ -426,3 +426,101 @@ describe("closest: edit distance within a third of the word", () => {
     expect(closest("nodez", ["nodex", "nodes"])).toBe("nodex");
   });
 });
+
+describe("every rule, and what each error line tells the user to use", () => {
+  const lineFor = (key: string, raw: string) => {
+    const result = resolveConfig([layerFromAssignments("flags", [[key, raw]]).layer]);
+    // The rule's own line comes first (init.* may add the threshold rule's line).
+    return result.ok ? "accepted" : result.errors[0];
+  };
+
+  it.each([
+    ["project", "Demo", "lowercase letters, digits, '-' and '_', starting with a letter or digit"],
+    ["project", "demo!", "lowercase letters, digits, '-' and '_', starting with a letter or digit"],
+    ["vault.image", "!vault", "a Docker image reference such as hashicorp/vault:1.21.1"],
+    ["vault.image", "vault:1 latest", "a Docker image reference such as hashicorp/vault:1.21.1"],
+    ["vault.mlock", "maybe", "true or false"],
+    ["dynamodb.image", "-x", "a Docker image reference such as hashicorp/vault:1.21.1"],
+    [
+      "dynamodb.cors",
+      "a b",
+      "'*' or a comma-separated list of origins such as http://localhost:3000 (letters, digits and * . _ : / [ ] - only)",
+    ],
+    ["storage.region", "Us-east-1", "an AWS region name such as us-east-1"],
+    ["storage.region", "us-east-1!", "an AWS region name such as us-east-1"],
+    ["storage.ha_enabled", "maybe", "true or false"],
+    ["storage.max_parallel", "0", "a whole number from 1 to 4096"],
+    ["storage.read_capacity", "0", "a whole number of at least 1"],
+    ["storage.write_capacity", "0", "a whole number of at least 1"],
+    ["storage.billing_mode", "ON_DEMAND", "PROVISIONED or PAY_PER_REQUEST"],
+    ["storage.dynamodb_allow_updates", "maybe", "true or false"],
+    ["init.keyShares", "0", "a whole number from 1 to 255"],
+    ["dynamodb.port", "0", "a whole number from 1 to 65535"],
+    ["vault.hostPort", "70000", "0 (Docker picks a free port) or a whole number from 1 to 65535"],
+    ["dynamodb.inMemory", "maybe", "true or false"],
+    ["storage.dynamodb_max_retries", "-1", "a whole number of at least 0"],
+    ["storage.table", "!abc", "3 to 255 characters of letters, digits, '_', '-' and '.'"],
+    ["storage.table", "abc!", "3 to 255 characters of letters, digits, '_', '-' and '.'"],
+    [
+      "storage.endpoint",
+      "xhttp://dynamodb:8000",
+      "a plain http(s) URL such as http://dynamodb:8000 (no quotes, spaces, backslashes, '$', '{' or '}')",
+    ],
+    ["init.keyThreshold", "256", "a whole number from 1 to 255"],
+  ])("%s=%s is refused: use %s", (key, raw, allowed) => {
+    const shown = /^-?\d+$/.test(raw) || raw === "maybe" ? raw : JSON.stringify(raw);
+    const value = raw === "maybe" ? JSON.stringify(raw) : shown;
+    expect(lineFor(key, raw)).toBe(`flags: ${key}: ${value} is not allowed; use ${allowed}`);
+  });
+
+  it("every value a user may set explicitly is accepted as given", () => {
+    const result = resolveConfig([
+      layerFromAssignments("flags", [
+        ["project", "demo_1-x"],
+        ["vault.image", "registry.example:5000/hashicorp/vault:1.21.1@sha256:ab"],
+        ["dynamodb.image", "amazon/dynamodb-local:3.3.1"],
+        ["storage.region", "eu-west-1"],
+        ["storage.billing_mode", "PROVISIONED"],
+        ["storage.endpoint", "http://dynamodb:8000"],
+      ]).layer,
+    ]);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.vault.image).toBe(
+      "registry.example:5000/hashicorp/vault:1.21.1@sha256:ab",
+    );
+    expect(result.config.storage.billing_mode).toBe("PROVISIONED");
+    expect(result.config.storage.endpoint).toBe("http://dynamodb:8000");
+  });
+
+  it("the tool's own VAULT_HA_* variables are not cluster settings", () => {
+    expect(
+      layerFromEnv({
+        VAULT_HA_CONFIG: "x.yaml",
+        VAULT_HA_STATE_DIR: "/tmp/state",
+        VAULT_HA_BUILD: "always",
+        VAULT_HA_TESTBED_CACHE: "/tmp/cache",
+        VAULT_HA_TESTBED_NO_PULL: "1",
+        VAULT_HA_TOOLS: "/opt/tools",
+      }),
+    ).toEqual({ layer: { source: "environment", values: {} }, errors: [] });
+  });
+
+  it("keys without a default are listed with their types", () => {
+    expect(CONFIG_KEYS.get("storage.endpoint")).toBe("string");
+    expect(CONFIG_KEYS.get("storage.dynamodb_max_retries")).toBe("number");
+    expect(CONFIG_KEYS.get("storage.session_token")).toBe("string");
+  });
+});
+
+describe("validation lines: whose value it is", () => {
+  it("a bad value is credited to the layer that set that very key, not a later layer of its section", () => {
+    const errors = errorsOf(
+      file({ init: { keyThreshold: 300 } }),
+      layerFromAssignments("flags", [["init.keyShares", "5"]]).layer,
+    );
+    expect(errors[0]).toBe(
+      "vault-ha.config.yaml: init.keyThreshold: 300 is not allowed; use a whole number from 1 to 255",
+    );
+  });
+});

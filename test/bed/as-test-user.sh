@@ -64,7 +64,10 @@ allowed=(
   "TMPDIR=${TMPDIR:-/tmp}"
   "VAULT_HA_TEST_CACHE_DIR=$home/.cache/vault-ha-vitest"
 )
-for name in CI DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT VAULT_HA_TESTBED_CACHE VAULT_HA_TEST_PREFIX; do
+# The machine's trust store and proxy settings pass too: a user's npm and
+# Node reach the package registry the way root's do.
+for name in CI DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT VAULT_HA_TESTBED_CACHE VAULT_HA_TEST_PREFIX \
+  NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
   if [ -n "${!name:-}" ]; then allowed+=("$name=${!name}"); fi
 done
 log "running as $user (uid $(id -u "$user"), groups $(id -nG "$user" | tr ' ' ',')): $*"

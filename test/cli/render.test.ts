@@ -148,9 +148,22 @@ describe("the packed tarball", () => {
         execa("npx", ["--yes", "--package", path.join(dir, filename), "vault-ha", ...args], {
           cwd: work,
           reject: false,
-          // npm's cache of the real home: the clean room's HOME is new for every
-          // file, and npx would fetch every dependency again each run.
-          env: { NO_COLOR: "1", npm_config_cache: path.join(userInfo().homedir, ".npm") },
+          // As a user's shell runs it: none of the npm_* variables of the npm
+          // that started this test run (npm_config_local_prefix would point npx
+          // at this checkout), and npm's cache of the real home (the clean
+          // room's HOME is new for every file).
+          extendEnv: false,
+          env: {
+            ...Object.fromEntries(
+              Object.entries(process.env).filter(([name]) =>
+                /^(PATH|HOME|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO)_PROXY|(https?|no)_proxy)$/.test(
+                  name,
+                ),
+              ),
+            ),
+            NO_COLOR: "1",
+            npm_config_cache: path.join(userInfo().homedir, ".npm"),
+          },
           timeout: 600_000,
         });
       const help = await npx(["--help"]);
