@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
 import { projectResources } from "../support/docker.js";
 import { expectOneActive, nodeTruth } from "../support/oracle.js";
@@ -14,25 +12,8 @@ function startUp(): {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): void;
 } {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "up",
-      "--project",
-      cluster.project,
-      "--vault-port",
-      String(cluster.vaultPort),
-      "--dynamodb-port",
-      String(cluster.dynamodbPort),
-    ],
-    {
-      cwd: cluster.cwd,
-      env: { ...process.env, VAULT_HA_STATE_DIR: cluster.stateDir, NO_COLOR: "1" },
-      // Its own process group, so a signal reaches `up` and the Compose it runs alike.
-      stdio: "ignore",
-    },
-  );
+  const child = cluster.spawn(["up"]);
+
   return {
     exit: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))),
     kill: (signal) => child.kill(signal),

@@ -1,9 +1,7 @@
-import { spawn } from "node:child_process";
 import { readFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClusterStatus } from "../../src/core/cluster-status.js";
-import { CLI } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
 import { docker, projectResources, serviceContainer } from "../support/docker.js";
 import { testProject } from "../support/names.js";
@@ -136,30 +134,10 @@ describe("vault-ha up and the lifecycle commands, on a real 3-node cluster", () 
 
   it("status --watch --json prints a document when something changes, until stopped", async () => {
     await ensureUp();
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "status",
-        "--watch",
-        "--json",
-        "--interval",
-        "0.2",
-        "--project",
-        cluster.project,
-        "--vault-port",
-        String(cluster.vaultPort),
-        "--dynamodb-port",
-        String(cluster.dynamodbPort),
-      ],
-      {
-        cwd: cluster.cwd,
-        env: { ...process.env, VAULT_HA_STATE_DIR: cluster.stateDir },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = cluster.spawn(["status", "--watch", "--json", "--interval", "0.2"], "pipe");
+
     let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
       out += chunk.toString();
     });
     try {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
@@ -9,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_VAULT_IMAGE } from "../../src/core/images.js";
 import { builtImageTag } from "../../src/core/render-compose.js";
 import { startCluster } from "../../src/index.js";
-import { CLI, runCli } from "../support/cli.js";
+import { runCli } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
 import { docker, projectResources } from "../support/docker.js";
 import { freePorts, testProject } from "../support/names.js";
@@ -552,24 +551,8 @@ describe("bad input: one line, a documented exit code, nothing created or delete
   });
 
   it("reset while an up of the same project runs is refused, naming the lock file", async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "up",
-        "--project",
-        cluster.project,
-        "--vault-port",
-        String(cluster.vaultPort),
-        "--dynamodb-port",
-        String(cluster.dynamodbPort),
-      ],
-      {
-        cwd: cluster.cwd,
-        env: { ...process.env, VAULT_HA_STATE_DIR: cluster.stateDir, NO_COLOR: "1" },
-        stdio: "ignore",
-      },
-    );
+    const child = cluster.spawn(["up"]);
+
     const exited = new Promise<number | null>((resolve) =>
       child.on("exit", (code) => resolve(code)),
     );

@@ -1,8 +1,9 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
-import { type CliResult, runCli } from "./cli.js";
+import { CLI, type CliResult, runCli } from "./cli.js";
 import { projectResources, removeProject } from "./docker.js";
 import { freePorts, testProject } from "./names.js";
 
@@ -19,6 +20,8 @@ export interface CliCluster {
   readonly dynamodbPort: number;
   /** The CLI with this cluster's project, ports and state folder. */
   run(args: readonly string[], env?: Record<string, string | undefined>): Promise<CliResult>;
+  /** The same, started in the background (a long `up`, `status --watch`). */
+  spawn(args: readonly string[], stdio?: "ignore" | "pipe"): ChildProcess;
   /** The Vault nodes' URLs from the host, vault-1 first. */
   urls(nodes: number): string[];
   /**
@@ -61,6 +64,12 @@ export async function cliCluster(
         cwd,
         env: { VAULT_HA_STATE_DIR: stateDir, ...env },
         timeout: 600_000,
+      }),
+    spawn: (args, stdio = "ignore") =>
+      spawn(process.execPath, [CLI, ...args, ...configArgs], {
+        cwd,
+        env: { ...process.env, VAULT_HA_STATE_DIR: stateDir, NO_COLOR: "1" },
+        stdio: ["ignore", stdio, stdio],
       }),
     urls: (count) =>
       Array.from({ length: count }, (_, index) => `http://127.0.0.1:${ports.vault + index}`),
