@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { DockerEngine } from "../adapters/docker/docker-engine.js";
+import { processIsAlive } from "../adapters/process-alive.js";
 import {
   COMPOSE_PROJECT_LABEL,
   LABEL_EPHEMERAL,
@@ -34,16 +35,7 @@ export interface EphemeralCluster {
   readonly verdict: PruneVerdict;
 }
 
-/** True when a process with this id exists on this host (EPERM: it exists, not ours). */
-export function processIsAlive(pid: number): boolean {
-  if (!(pid > 0)) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { processIsAlive };
 
 /**
  * Every ephemeral cluster on the engine, found by the session label alone:

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startCluster } from "../../src/index.js";
 import { PACKAGE_ROOT } from "../../src/package-paths.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
-import { docker, projectResources, serviceContainer } from "../support/docker.js";
+import { docker, projectResources, removed, serviceContainer } from "../support/docker.js";
 import { testProject } from "../support/names.js";
 import { expectOneActive, haLockItem, nodeTruth, waitOneActive } from "../support/oracle.js";
 import { deadPid, startOwner } from "../support/owner-process.js";
@@ -205,10 +205,7 @@ describe("a handle removes only what it created", () => {
       expect((await docker.getVolume(`${dead}-foreign`).inspect()).Name).toBe(`${dead}-foreign`);
     } finally {
       for (const name of [`${dead}-data`, `${live}-data`, `${dead}-foreign`])
-        await docker
-          .getVolume(name)
-          .remove()
-          .catch(() => {});
+        await removed(docker.getVolume(name).remove());
     }
   });
 });

@@ -10,7 +10,7 @@ import { builtImageTag } from "../../src/core/render-compose.js";
 import { startCluster } from "../../src/index.js";
 import { runCli } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
-import { docker, projectResources } from "../support/docker.js";
+import { docker, projectResources, removed } from "../support/docker.js";
 import { freePorts, testProject } from "../support/names.js";
 import { expectOneActive } from "../support/oracle.js";
 import { deadPid } from "../support/owner-process.js";
@@ -145,11 +145,7 @@ describe("vault-ha prune", () => {
     await docker.createVolume({ Name: `${dead}-unlabelled`, Labels: {} });
   });
   afterAll(async () => {
-    for (const name of names)
-      await docker
-        .getVolume(name)
-        .remove()
-        .catch(() => {});
+    for (const name of names) await removed(docker.getVolume(name).remove());
   });
   const exists = async (name: string) =>
     docker

@@ -18,27 +18,29 @@ export async function projectResources(project: string) {
   };
 }
 
+/**
+ * Awaits a removal; only "already gone" (404) counts as done. Any other
+ * failure (in use, engine down) fails the test that asked for it.
+ */
+export async function removed(removal: Promise<unknown>): Promise<void> {
+  try {
+    await removal;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+  }
+}
+
 /** Removes every container, network and volume of a project, whatever state it is in. */
 export async function removeProject(project: string): Promise<void> {
   const label = `com.docker.compose.project=${project}`;
   for (const container of await docker.listContainers({ all: true, filters: { label: [label] } })) {
-    await docker
-      .getContainer(container.Id)
-      .remove({ force: true, v: true })
-      .catch(() => {});
+    await removed(docker.getContainer(container.Id).remove({ force: true, v: true }));
   }
   for (const network of await docker.listNetworks({ filters: { label: [label] } })) {
-    await docker
-      .getNetwork(network.Id)
-      .remove()
-      .catch(() => {});
+    await removed(docker.getNetwork(network.Id).remove());
   }
   const { Volumes } = await docker.listVolumes({ filters: { label: [label] } });
-  for (const volume of Volumes ?? [])
-    await docker
-      .getVolume(volume.Name)
-      .remove()
-      .catch(() => {});
+  for (const volume of Volumes ?? []) await removed(docker.getVolume(volume.Name).remove());
 }
 
 export async function serviceContainer(project: string, service: string) {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { link, mkdir, open, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
+import { processIsAlive } from "../process-alive.js";
 
 /** Who holds a lock, as its file says. */
 export interface LockHolder {
@@ -100,7 +101,7 @@ function holderOf(content: string): LockHolder | undefined {
 function isStale(lock: ObservedLock): boolean {
   const holder = holderOf(lock.content);
   if (!holder) return lock.ageMs > UNREADABLE_LOCK_GRACE_MS;
-  return holder.host === hostname() && !isAlive(holder.pid);
+  return holder.host === hostname() && !processIsAlive(holder.pid);
 }
 
 /**
@@ -192,14 +193,5 @@ async function takeOver(
     return "taken";
   } finally {
     await rm(guard, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
