@@ -80,6 +80,40 @@ function resolve(from: string, specifier: string): string {
 const isUi = (module: string) => module.startsWith("ui/");
 const isTerminalPackage = (module: string) => /^(ink|react)(\/|$)/.test(module);
 
+/** Every module a file loads when it is imported: its static, emitted import graph. */
+function staticGraph(root: string): Set<string> {
+  const seen = new Set<string>();
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const edge of importsOf(file)) {
+      if (edge.typeOnly || edge.dynamic) continue;
+      const target = resolve(file, edge.specifier);
+      if (edge.specifier.startsWith(".")) walk(target);
+      else seen.add(target);
+    }
+  };
+  walk(root);
+  return seen;
+}
+
+/**
+ * What each hot command must not load up front (measured, see the modules'
+ * comments): execa only when Compose runs, node-vault only for calls that
+ * change Vault, dockerode (and its gRPC stack) not at all, ink and React only
+ * for the dashboard, yaml only when a file is read or rendered.
+ */
+const HEAVY_LATER = ["execa", "node-vault", "dockerode", "@grpc/", "ink", "react"];
+const LOADED_LATER: Record<string, readonly string[]> = {
+  "cli.ts": [...HEAVY_LATER, "yaml", "zod", "docker-modem", "@aws-sdk/"],
+  "config/load-config.ts": [...HEAVY_LATER, "yaml"],
+  "commands/status.ts": HEAVY_LATER,
+  "commands/up.ts": HEAVY_LATER,
+  "commands/env.ts": HEAVY_LATER,
+  "commands/wait.ts": HEAVY_LATER,
+  "services/create-cluster.ts": [...HEAVY_LATER, "@aws-sdk/"],
+};
+
 describe("architecture", () => {
   it("finds the source files", () => {
     const files = sourceFiles();
@@ -118,4 +152,14 @@ describe("architecture", () => {
     expect(seen.size).toBeGreaterThan(1);
     expect(offenders).toEqual([]);
   });
+
+  it.each(Object.entries(LOADED_LATER))(
+    "%s loads no heavy package before a command needs it",
+    (root, later) => {
+      const loaded = [...staticGraph(root)].filter(
+        (module) => !module.startsWith("node:") && !/\.tsx?$/.test(module),
+      );
+      expect(loaded.filter((module) => later.some((name) => module.startsWith(name)))).toEqual([]);
+    },
+  );
 });

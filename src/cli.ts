@@ -33,7 +33,7 @@ function withConfigFlags(command: Command): void {
 
 function flagAssignments(options: Record<string, unknown>): [string, string][] {
   const assignments: [string, string][] = [];
-  if (options.ephemeral === true) {
+  if (options.ephemeral === true || options.reuse === true) {
     // First, so that explicit flags still win.
     assignments.push(...ephemeralAssignments(ephemeralProjectName(randomBytes(4).toString("hex"))));
   }

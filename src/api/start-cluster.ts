@@ -4,8 +4,13 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
 import type { Config, ConfigInput } from "../core/config-schema.js";
-import { ephemeralDefaults, ephemeralProjectName, newSession } from "../core/ephemeral.js";
-import { UsageError } from "../core/errors.js";
+import {
+  ephemeralDefaults,
+  ephemeralProjectName,
+  newSession,
+  reuseIdentity,
+} from "../core/ephemeral.js";
+import { ProjectBusyError, UsageError } from "../core/errors.js";
 import { DEFAULT_COMPOSE_FILE } from "../core/files.js";
 import { type OnProgress, progressEvents, progressLine } from "../core/progress.js";
 import { resolveConfig } from "../core/resolve-config.js";
@@ -23,6 +28,16 @@ export interface StartClusterOptions extends ConfigInput {
    * watchdog process removes it if this process dies without stopping it.
    */
   readonly ephemeral?: boolean;
+  /**
+   * The dev loop (Testcontainers' `withReuse()`): an ephemeral cluster that
+   * outlives this process. A later `startCluster({ reuse: true })` with the
+   * same settings gets the same cluster back in milliseconds when it is
+   * healthy (`reused` is true), and starts or heals it otherwise. `stop()`
+   * leaves it running; `vault-ha prune --yes --reuse` removes it. Its
+   * project is named after the settings (`vha-reuse-<hash>`), never a
+   * project of your own, so `project` cannot be given with it.
+   */
+  readonly reuse?: boolean;
   /**
    * Before starting an ephemeral cluster, remove ephemeral clusters whose
    * owner process is gone (what `vault-ha prune --yes` does). Default true.
@@ -67,6 +82,8 @@ export interface VaultHaCluster extends AsyncDisposable {
    * as a developer's own `vault-ha up`) leaves it running on stop().
    */
   readonly created: boolean;
+  /** True when a healthy reusable cluster from an earlier run was handed over as it was. */
+  readonly reused: boolean;
   /**
    * Removes what this handle created, and only that: containers, networks and
    * volumes (and its temporary folder). An attached handle removes nothing.
@@ -91,6 +108,7 @@ export interface VaultHaCluster extends AsyncDisposable {
 function resolveOptions(options: StartClusterOptions): Config {
   const {
     ephemeral,
+    reuse,
     prune: _prune,
     workDir: _workDir,
     verbose: _verbose,
@@ -98,8 +116,13 @@ function resolveOptions(options: StartClusterOptions): Config {
     timeoutMs: _timeout,
     ...values
   } = options;
+  if (reuse && values.project !== undefined) {
+    throw new UsageError(
+      "startCluster: `reuse` names the project after the settings; leave `project` out (or drop `reuse` to attach to your own project)",
+    );
+  }
   const layers = [{ source: "options", values: values as Record<string, unknown> }];
-  if (ephemeral) {
+  if (ephemeral || reuse) {
     layers.unshift({
       source: "ephemeral defaults",
       values: ephemeralDefaults(ephemeralProjectName(randomBytes(4).toString("hex"))),
@@ -137,20 +160,34 @@ const created = (before: ProjectInventory, after: ProjectInventory): ProjectInve
  * ```
  */
 export async function startCluster(options: StartClusterOptions = {}): Promise<VaultHaCluster> {
-  const config = resolveOptions(options);
-  const ephemeral = options.ephemeral === true;
+  const resolved = resolveOptions(options);
+  const reuse = options.reuse ? reuseIdentity(resolved, hostname(), new Date()) : undefined;
+  const config = reuse ? { ...resolved, project: reuse.project } : resolved;
+  const ephemeral = options.ephemeral === true || reuse !== undefined;
   const deadline = performance.now() + (options.timeoutMs ?? 300_000);
   const ownsWorkDir = options.workDir === undefined;
   const workDir =
     options.workDir ?? (await mkdtemp(path.join(tmpdir(), `vault-ha-${config.project}-`)));
-  const session: Session | undefined = ephemeral
-    ? newSession(randomBytes(8).toString("hex"), { pid: process.pid, host: hostname() }, new Date())
-    : undefined;
+  const session: Session | undefined =
+    reuse?.session ??
+    (ephemeral
+      ? newSession(
+          randomBytes(8).toString("hex"),
+          { pid: process.pid, host: hostname() },
+          new Date(),
+        )
+      : undefined);
   const service = createCluster(config, {
     cwd: workDir,
     env: process.env,
-    composeFile: path.join(workDir, DEFAULT_COMPOSE_FILE),
-    ...(ephemeral ? { keysRoot: path.join(workDir, "state") } : {}),
+    // A reusable cluster keeps its file and keys in the state folder, where
+    // the next run finds them; a throwaway one keeps them in its own folder.
+    ...(reuse
+      ? { ephemeral: true }
+      : {
+          composeFile: path.join(workDir, DEFAULT_COMPOSE_FILE),
+          ...(ephemeral ? { keysRoot: path.join(workDir, "state") } : {}),
+        }),
     ...(session ? { session } : {}),
     progress: progressEvents(
       options.onProgress ??
@@ -162,9 +199,23 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
           : undefined),
     ),
   });
+  const removeWorkDir = async () => {
+    if (ownsWorkDir) await rm(workDir, { recursive: true, force: true });
+  };
+  const remaining = () => Math.max(1_000, deadline - performance.now());
+
+  await service.checkDocker();
+  if (reuse) {
+    try {
+      const { status, reused } = await reusableCluster(service, remaining);
+      return clusterHandle(service, status, { created: !reused, reused, stop: removeWorkDir });
+    } catch (error) {
+      await removeWorkDir();
+      throw error;
+    }
+  }
 
   // What existed before this handle did anything: only the difference is ours.
-  await service.checkDocker();
   if (ephemeral && options.prune !== false) await service.pruneDeadOwners();
   const before = await service.inventory();
   const keysBefore = await service.hasKeys();
@@ -185,7 +236,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
       if (!keysBefore) await service.forgetKeys();
     }
     watchdog?.release();
-    if (ownsWorkDir) await rm(workDir, { recursive: true, force: true });
+    if (ownsWorkDir) await removeWorkDir();
     else if (ephemeral) await service.forgetKeys();
   };
   const disposable = {
@@ -209,7 +260,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
         ? current
         : (
             await service.up({
-              waitBudgetMs: Math.max(1_000, deadline - performance.now()),
+              waitBudgetMs: remaining(),
               // Never remove containers this handle did not create.
               removeOrphans: !attached,
             })
@@ -221,43 +272,76 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
     throw error;
   }
   if (attached) unregister(disposable);
-  const stored = await service.requireKeys();
-  let last = status;
-  const remember = (next: ClusterStatus) => {
-    last = next;
-    return next;
-  };
-  const nodesOf = (current: ClusterStatus): ClusterNode[] =>
-    current.nodes.map((node) => ({ name: node.name, url: node.url ?? "", mode: node.mode }));
+  return clusterHandle(service, status, { created: !attached, reused: false, stop });
+}
 
-  return {
-    project: config.project,
-    config,
-    created: !attached,
-    get nodes() {
-      return nodesOf(last);
-    },
-    get activeUrl() {
-      return last.nodes.find((node) => node.name === last.active)?.url ?? "";
-    },
-    rootToken: stored.rootToken,
-    unsealKeys: stored.keys,
-    dynamodbEndpoint: status.dynamodb.endpoint ?? "",
-    stop,
-    kill: (node) => service.nodeContainer(node, "kill"),
-    async stepDown() {
-      const result = await service.stepDown();
-      remember(await service.snapshot());
-      return result;
-    },
-    unseal: () => service.unseal(undefined),
-    status: async () => remember(await service.snapshot()),
-    waitForActive: async (waitOptions = {}) =>
-      remember(
-        await service.waitForActive(waitOptions.timeoutMs ?? 60_000, {
-          everyNode: waitOptions.everyNode ?? false,
-        }),
-      ),
-    [Symbol.asyncDispose]: stop,
-  };
+type Service = ReturnType<typeof createCluster>;
+
+/**
+ * A healthy reusable cluster is handed over as it is: one container list and
+ * one health request per node, no Compose run. Otherwise `up` starts or heals
+ * it; when another process is doing that right now (the project lock is
+ * held), this one waits for the result instead of failing.
+ */
+async function reusableCluster(
+  service: Service,
+  remaining: () => number,
+): Promise<{ status: ClusterStatus; reused: boolean }> {
+  const current = await service.snapshot({ storage: false });
+  if (current.summary === "healthy" && (await service.hasKeys()))
+    return { status: current, reused: true };
+  try {
+    return { status: (await service.up({ waitBudgetMs: remaining() })).status, reused: false };
+  } catch (error) {
+    if (!(error instanceof ProjectBusyError)) throw error;
+    const status = await service.waitForActive(remaining(), { everyNode: true });
+    return { status, reused: true };
+  }
+}
+
+function clusterHandle(
+  service: Service,
+  status: ClusterStatus,
+  handle: { created: boolean; reused: boolean; stop: () => Promise<void> },
+): Promise<VaultHaCluster> {
+  return service.requireKeys().then((stored) => {
+    let last = status;
+    const remember = (next: ClusterStatus) => {
+      last = next;
+      return next;
+    };
+    const nodesOf = (current: ClusterStatus): ClusterNode[] =>
+      current.nodes.map((node) => ({ name: node.name, url: node.url ?? "", mode: node.mode }));
+    return {
+      project: service.config.project,
+      config: service.config,
+      created: handle.created,
+      reused: handle.reused,
+      get nodes() {
+        return nodesOf(last);
+      },
+      get activeUrl() {
+        return last.nodes.find((node) => node.name === last.active)?.url ?? "";
+      },
+      rootToken: stored.rootToken,
+      unsealKeys: stored.keys,
+      dynamodbEndpoint: status.dynamodb.endpoint ?? "",
+      stop: handle.stop,
+      kill: (node) => service.nodeContainer(node, "kill"),
+      async stepDown() {
+        const result = await service.stepDown();
+        remember(await service.snapshot());
+        return result;
+      },
+      unseal: () => service.unseal(undefined),
+      status: async () => remember(await service.snapshot()),
+      waitForActive: async (waitOptions = {}) =>
+        remember(
+          await service.waitForActive(waitOptions.timeoutMs ?? 60_000, {
+            everyNode: waitOptions.everyNode ?? false,
+          }),
+        ),
+      [Symbol.asyncDispose]: handle.stop,
+    };
+  });
 }

@@ -3,17 +3,21 @@ import { describe, expect, it, vi } from "vitest";
 import type { CommandContext, Output } from "../cli-context.js";
 import { envCommand, formatEnv, githubMaskCommands } from "./env.js";
 
+const snapshot = vi.hoisted(() =>
+  vi.fn(async (_options?: { storage?: boolean }) => ({
+    project: "demo",
+    summary: "healthy",
+    active: "vault-1",
+    nodes: [{ name: "vault-1", url: "http://127.0.0.1:8200" }],
+    dynamodb: { endpoint: "http://127.0.0.1:8000" },
+  })),
+);
+
 vi.mock("./cluster-context.js", () => ({
   openCluster: async () => ({
     checkDocker: async () => {},
     requireKeys: async () => ({ rootToken: "hvs.root-token", keys: ["k"] }),
-    snapshot: async () => ({
-      project: "demo",
-      summary: "healthy",
-      active: "vault-1",
-      nodes: [{ name: "vault-1", url: "http://127.0.0.1:8200" }],
-      dynamodb: { endpoint: "http://127.0.0.1:8000" },
-    }),
+    snapshot,
     dynamodbEndpoint: () => "http://127.0.0.1:8000",
     config: {
       storage: { access_key: "vaultha", secret_key: "s3cr%t", region: "us-east-1" },
@@ -118,6 +122,8 @@ describe("env --format github", () => {
     await envCommand(context, { format: "github" });
 
     expect(stderr).toEqual(["::add-mask::hvs.root-token", "::add-mask::s3cr%25t"]);
+    // Nodes and addresses only: DynamoDB's table is not part of the answer.
+    expect(snapshot).toHaveBeenCalledWith({ storage: false });
     expect(stdout.join("\n").split("\n")).toEqual([
       "VAULT_ADDR=http://127.0.0.1:8200",
       "VAULT_TOKEN=hvs.root-token",

@@ -6,6 +6,8 @@ export interface PruneOptions {
   readonly yes?: boolean;
   readonly olderThan?: string;
   readonly json?: boolean;
+  /** Also remove reusable clusters (kept otherwise, whatever their owner). */
+  readonly reuse?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function pruneCommand(context: CommandContext, options: PruneOption
   await docker.ping();
   const clusters = await findEphemeralClusters(docker, {
     ...(olderThanMs === undefined ? {} : { olderThanMs }),
+    reuse: options.reuse === true,
   });
   const removed = options.yes ? await pruneClusters(docker, clusters) : [];
   if (options.json) {
@@ -38,6 +41,7 @@ export async function pruneCommand(context: CommandContext, options: PruneOption
         project: cluster.project,
         session: cluster.session.id,
         ownerPid: cluster.session.ownerPid,
+        reusable: cluster.session.reuse !== undefined,
         ownerHost: cluster.session.ownerHost,
         startedAt: cluster.session.startedAt,
         prunable: cluster.verdict.prune,
@@ -70,7 +74,7 @@ export async function pruneCommand(context: CommandContext, options: PruneOption
   const prunable = clusters.filter((cluster) => cluster.verdict.prune);
   if (!options.yes && prunable.length > 0) {
     output.hint(
-      `remove the ${prunable.length} prunable cluster${prunable.length === 1 ? "" : "s"}: vault-ha prune --yes`,
+      `remove the ${prunable.length} prunable cluster${prunable.length === 1 ? "" : "s"}: vault-ha prune --yes${options.reuse ? " --reuse" : ""}`,
     );
   }
 }

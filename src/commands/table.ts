@@ -145,6 +145,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         description:
           "a throwaway cluster: unique project name, in-memory DynamoDB, host ports chosen by Docker",
       },
+      {
+        flags: "--reuse",
+        description:
+          "an ephemeral cluster kept between runs: the next up --reuse with the same settings gets it back (prune --reuse removes it)",
+      },
     ],
     configFlags: true,
     clusterFlags: true,
@@ -153,6 +158,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "vault-ha up --nodes 5 --project demo",
       "vault-ha up --json            # machine-readable summary, no secrets",
       "vault-ha up --json --show-secrets",
+      "vault-ha up --reuse --json     # the dev loop: the same cluster every run",
     ],
     load: () => import("./up.js").then((module) => module.upCommand),
   },
@@ -303,6 +309,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         flags: "--older-than <duration>",
         description: "also prune clusters started longer ago than this (30m, 2h, 1d)",
       },
+      {
+        flags: "--reuse",
+        description: "also prune reusable clusters (startCluster({ reuse: true }), up --reuse)",
+      },
       JSON_OPTION,
     ],
     configFlags: false,
@@ -311,6 +321,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "vault-ha prune                 # what a crashed test run left behind",
       "vault-ha prune --yes",
       "vault-ha prune --yes --older-than 1d",
+      "vault-ha prune --yes --reuse        # also the clusters kept for reuse",
     ],
     load: () => import("./prune.js").then((module) => module.pruneCommand),
   },

@@ -57,7 +57,11 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
     for (const [index, key] of keys.keys.entries())
       output.info(`  unseal key ${index + 1}: ${key}`);
   }
-  if (
+  if (options.reuse) {
+    output.hint(
+      `reusable: the next up --reuse with the same settings gets this cluster again; remove it with vault-ha prune --yes --reuse`,
+    );
+  } else if (
     status.project.startsWith("vha-") &&
     cluster.config.dynamodb.inMemory &&
     cluster.config.vault.hostPort === 0

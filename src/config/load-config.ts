@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseDocument } from "yaml";
 import type { Config } from "../core/config-schema.js";
 import { UsageError } from "../core/errors.js";
 import {
@@ -44,6 +43,9 @@ async function readConfigFile(file: string): Promise<ConfigLayer> {
       `${display}: cannot read the configuration file (${code ?? String(error)}); check the path given to --config or VAULT_HA_CONFIG`,
     );
   }
+  // Imported here, not at the top: most runs read no file, and yaml costs
+  // about 30 ms to load.
+  const { parseDocument } = await import("yaml");
   const document = parseDocument(text);
   if (document.errors.length > 0) {
     const lines = document.errors.map((error) => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { configSchema } from "./config-schema.js";
 import {
   EPHEMERAL_PROJECT_PREFIX,
   ephemeralAssignments,
   ephemeralDefaults,
   ephemeralProjectName,
   newSession,
+  reuseIdentity,
 } from "./ephemeral.js";
 import { layerFromAssignments, resolveConfig } from "./resolve-config.js";
 import { sessionFromLabels, sessionLabels } from "./session.js";
@@ -57,6 +59,44 @@ describe("ephemeral clusters", () => {
       ownerHost: "box",
       startedAt: "2026-11-30T09:00:00.000Z",
     });
+    expect(sessionFromLabels(sessionLabels(session))).toEqual(session);
+  });
+});
+
+describe("reusable clusters", () => {
+  const at = new Date(Date.UTC(2026, 10, 30, 9));
+  const config = (input: Record<string, unknown> = {}) =>
+    configSchema.parse({ ...ephemeralDefaults("vha-1"), ...input });
+
+  it("are named after their settings, whatever project the run drew", () => {
+    const first = reuseIdentity(config({ project: "vha-aaaa" }), "box", at);
+    const second = reuseIdentity(config({ project: "vha-bbbb" }), "other", new Date());
+    expect(first.project).toMatch(/^vha-reuse-[0-9a-f]{12}$/);
+    expect(second.project).toBe(first.project);
+    expect(second.session.id).toBe(first.session.id);
+  });
+
+  it("a different setting is a different cluster", () => {
+    const base = reuseIdentity(config(), "box", at).project;
+    expect(reuseIdentity(config({ nodes: 1 }), "box", at).project).not.toBe(base);
+    expect(
+      reuseIdentity(config({ init: { keyShares: 1, keyThreshold: 1 } }), "box", at).project,
+    ).not.toBe(base);
+    expect(
+      reuseIdentity(config({ vault: { image: "hashicorp/vault:1.20.0", hostPort: 0 } }), "box", at)
+        .project,
+    ).not.toBe(base);
+  });
+
+  it("have no owner process, and say so in their labels", () => {
+    const { session } = reuseIdentity(config(), "box", at);
+    expect(session).toMatchObject({
+      ownerPid: 0,
+      ownerHost: "box",
+      startedAt: "2026-11-30T09:00:00.000Z",
+    });
+    expect(session.reuse).toMatch(/^[0-9a-f]{12}$/);
+    expect(sessionLabels(session)["dev.vault-ha.reuse"]).toBe(session.reuse);
     expect(sessionFromLabels(sessionLabels(session))).toEqual(session);
   });
 });

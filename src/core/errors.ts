@@ -82,6 +82,9 @@ export class ConflictError extends VaultHaError {
   }
 }
 
+/** Another vault-ha process holds the project's lock (an up, down or reset is running). */
+export class ProjectBusyError extends ConflictError {}
+
 /** "reason: command" followed by what the command printed (execa's form). */
 export class ExternalCommandError extends VaultHaError {
   constructor(

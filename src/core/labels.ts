@@ -19,6 +19,12 @@ export const LABEL_OWNER_PID = "dev.vault-ha.owner-pid";
 export const LABEL_OWNER_HOST = "dev.vault-ha.owner-host";
 /** ISO time the session started; `prune --older-than` reads it. */
 export const LABEL_STARTED = "dev.vault-ha.started";
+/**
+ * A reusable cluster (`startCluster({ reuse: true })`, `up --ephemeral
+ * --reuse`): the hash of its configuration. It outlives its creator by
+ * design, so no owner's death removes it; `prune --reuse` does.
+ */
+export const LABEL_REUSE = "dev.vault-ha.reuse";
 
 /** Compose's own labels, which the Docker adapter and the tests read. */
 export const COMPOSE_PROJECT_LABEL = "com.docker.compose.project";

@@ -64,6 +64,31 @@ describe("pruneVerdict", () => {
   });
 });
 
+describe("pruneVerdict of a reusable cluster", () => {
+  const reusable: Session = { ...session, id: "reuse-1", ownerPid: 0, reuse: "0123456789ab" };
+  const here = { host: "box", now, isAlive: () => false };
+
+  it("keeps it although it has no owner: it outlives its creator by design", () => {
+    expect(pruneVerdict(reusable, here)).toEqual({
+      prune: false,
+      reason: "reusable cluster, kept for the next run; --reuse removes it",
+    });
+  });
+
+  it("--reuse prunes it", () => {
+    expect(pruneVerdict(reusable, { ...here, reuse: true }).prune).toBe(true);
+  });
+
+  it("--older-than prunes it by age, like any other", () => {
+    expect(pruneVerdict(reusable, { ...here, olderThanMs: 5 * 60_000 }).prune).toBe(true);
+    expect(pruneVerdict(reusable, { ...here, olderThanMs: 60 * 60_000 }).prune).toBe(false);
+  });
+
+  it("--reuse changes nothing for an ordinary ephemeral cluster", () => {
+    expect(pruneVerdict(session, { ...here, isAlive: () => true, reuse: true }).prune).toBe(false);
+  });
+});
+
 describe("durations", () => {
   it.each([
     ["90s", 90_000],

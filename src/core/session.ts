@@ -2,6 +2,7 @@ import {
   LABEL_EPHEMERAL,
   LABEL_OWNER_HOST,
   LABEL_OWNER_PID,
+  LABEL_REUSE,
   LABEL_SESSION,
   LABEL_STARTED,
 } from "./labels.js";
@@ -17,6 +18,8 @@ export interface Session {
   readonly ownerPid: number;
   readonly ownerHost: string;
   readonly startedAt: string;
+  /** Set for a reusable cluster: its configuration's hash. It has no owner process. */
+  readonly reuse?: string | undefined;
 }
 
 export function sessionLabels(session: Session): Record<string, string> {
@@ -26,6 +29,7 @@ export function sessionLabels(session: Session): Record<string, string> {
     [LABEL_OWNER_PID]: String(session.ownerPid),
     [LABEL_OWNER_HOST]: session.ownerHost,
     [LABEL_STARTED]: session.startedAt,
+    ...(session.reuse ? { [LABEL_REUSE]: session.reuse } : {}),
   };
 }
 
@@ -39,6 +43,7 @@ export function sessionFromLabels(labels: Readonly<Record<string, string>>): Ses
     ownerPid: Number.isInteger(ownerPid) ? ownerPid : -1,
     ownerHost: labels[LABEL_OWNER_HOST] ?? "",
     startedAt: labels[LABEL_STARTED] ?? "",
+    ...(labels[LABEL_REUSE] ? { reuse: labels[LABEL_REUSE] } : {}),
   };
 }
 
@@ -53,12 +58,24 @@ export type PruneVerdict =
  */
 export function pruneVerdict(
   session: Session,
-  here: { host: string; now: Date; isAlive: (pid: number) => boolean; olderThanMs?: number },
+  here: {
+    host: string;
+    now: Date;
+    isAlive: (pid: number) => boolean;
+    olderThanMs?: number;
+    /** Also prune reusable clusters (`prune --reuse`). */
+    reuse?: boolean;
+  },
 ): PruneVerdict {
   const started = Date.parse(session.startedAt);
   const ageMs = Number.isNaN(started) ? Number.POSITIVE_INFINITY : here.now.getTime() - started;
   if (here.olderThanMs !== undefined && ageMs >= here.olderThanMs) {
     return { prune: true, reason: `started ${formatAge(ageMs)} ago` };
+  }
+  if (session.reuse !== undefined) {
+    return here.reuse
+      ? { prune: true, reason: "reusable cluster (--reuse)" }
+      : { prune: false, reason: "reusable cluster, kept for the next run; --reuse removes it" };
   }
   if (session.ownerHost !== here.host) {
     return { prune: false, reason: `owned by a process on ${session.ownerHost || "another host"}` };

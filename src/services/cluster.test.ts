@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeClusterWorld } from "../../test/support/fake-cluster-world.js";
 import { createKeyStore } from "../adapters/fs/key-store.js";
 import { configSchema } from "../core/config-schema.js";
+import { ClusterNotHealthyError } from "../core/errors.js";
 import { SILENT } from "../core/progress.js";
 import { ClusterService } from "./cluster.js";
 
@@ -47,12 +48,37 @@ describe("up", () => {
     expect([...result.unsealed].sort()).toEqual(["vault-1", "vault-2", "vault-3"]);
     expect(result.status.summary).toBe("healthy");
     expect(result.status.active).toBe(world.activeNode);
-    expect(world.calls).toEqual(["compose up", "init"]);
+    // DynamoDB, then the table, then the nodes: a node started before the
+    // table exists would race the others to create it.
+    expect(world.calls).toEqual([
+      "compose build",
+      "compose start dynamodb",
+      "ensure table",
+      "compose start vault-1 vault-2 vault-3",
+      "init",
+    ]);
     const stored = JSON.parse(await readFile(keysFile(), "utf8"));
     expect(stored).toMatchObject({ rootToken: "root", keyShares: 5, keyThreshold: 3 });
     expect(stored.storage).toBe("dynamodb-volume:unit_dynamodb-data");
     // The init marker is gone once the keys are saved.
     expect(existsSync(path.join(dir, "state", "unit", "init.pending"))).toBe(false);
+  });
+
+  it("a node whose container stops while starting ends the wait at once, naming it", async () => {
+    world.crashOnStart.add("vault-2");
+    const started = performance.now();
+    const error = await service.up({ waitBudgetMs: 60_000 }).catch((caught: unknown) => caught);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(ClusterNotHealthyError);
+    expect((error as Error).message).toBe("vault-2 stopped (exited) while the cluster started");
+    expect((error as ClusterNotHealthyError).next).toEqual({ kind: "logs", service: "vault-2" });
+  });
+
+  it("a DynamoDB that stops while starting ends the wait before any node starts", async () => {
+    world.crashOnStart.add("dynamodb");
+    const error = await service.up({ waitBudgetMs: 60_000 }).catch((caught: unknown) => caught);
+    expect((error as Error).message).toBe("dynamodb stopped (exited) while the cluster started");
+    expect(world.calls).not.toContain("compose start vault-1 vault-2 vault-3");
   });
 
   it("on a healthy cluster: changes nothing, runs no Compose and no init", async () => {

@@ -10,7 +10,6 @@ import { ClusterProbe } from "./cluster/probe.js";
 import { Teardown } from "./cluster/teardown.js";
 import type { ClusterDeps } from "./cluster/types.js";
 
-export { notHealthyFromCompose } from "./cluster/bring-up.js";
 export { probePort } from "./cluster/preflight.js";
 export type {
   ClusterDeps,

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { createComposeCli } from "../adapters/compose/compose-cli.js";
+import type { ComposeCli } from "../adapters/compose/compose-cli.js";
 import { createDockerEngine } from "../adapters/docker/docker-engine.js";
 import { createDynamoDbTable } from "../adapters/dynamodb/dynamodb-table.js";
 import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
@@ -11,6 +11,7 @@ import type { Session } from "../core/session.js";
 import { createBuildCache } from "./build-cache.js";
 import { ClusterService } from "./cluster.js";
 import { DEFAULT_COMPOSE_FILE, resolveCertsDir } from "./compose-file.js";
+import { lazyAdapter } from "./lazy-adapter.js";
 import { readSession } from "./session-file.js";
 
 export interface ClusterOptions {
@@ -33,7 +34,11 @@ export interface ClusterOptions {
   readonly session?: Session;
 }
 
-/** Wires the real adapters: dockerode, the Compose CLI, node-vault, the AWS SDK, files. */
+/**
+ * Wires the real adapters: the Docker Engine API, the Compose CLI, Vault's
+ * HTTP API, the AWS SDK, files. The Compose CLI (execa) is imported on its
+ * first call: status, env, wait and a warm `up` never run Compose.
+ */
 export function createCluster(config: Config, options: ClusterOptions): ClusterService {
   const timeout = options.requestTimeoutMs ?? 2_000;
   const keys = createKeyStore(options.keysRoot ?? stateRoot(options.env), config.project);
@@ -49,7 +54,10 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
   const docker = createDockerEngine();
   return new ClusterService(config, {
     docker,
-    compose: createComposeCli(),
+    compose: lazyAdapter<ComposeCli>(
+      async () => (await import("../adapters/compose/compose-cli.js")).createComposeCli(),
+      { version: true, build: true, start: true, down: true, logs: true },
+    ),
     vault: (url) => createVaultNodeClient(url, timeout),
     dynamodb: (target) => createDynamoDbTable(target, timeout),
     keys,
@@ -57,7 +65,7 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     progress: options.progress ?? SILENT,
     composeFile,
     certsDir: options.certsDir,
-    session: options.session ?? readSession(keys.dir),
+    session: sessionFor(options.session, readSession(keys.dir)),
     env: options.env,
     buildCache: createBuildCache({
       config,
@@ -67,4 +75,13 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
       mode: options.env.VAULT_HA_BUILD,
     }),
   });
+}
+
+/**
+ * A reusable cluster's later runs keep the session its first run recorded
+ * (same labels, so Compose recreates nothing); any other new session wins.
+ */
+function sessionFor(requested: Session | undefined, recorded: Session | undefined) {
+  if (requested === undefined) return recorded;
+  return requested.reuse !== undefined && recorded?.id === requested.id ? recorded : requested;
 }

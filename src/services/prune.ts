@@ -48,6 +48,8 @@ export async function findEphemeralClusters(
     now?: Date;
     host?: string;
     isAlive?: (pid: number) => boolean;
+    /** Also prune reusable clusters. */
+    reuse?: boolean;
   } = {},
 ): Promise<EphemeralCluster[]> {
   const [containers, networks, volumes] = await Promise.all([
@@ -93,6 +95,7 @@ export async function findEphemeralClusters(
     now: options.now ?? new Date(),
     isAlive: options.isAlive ?? processIsAlive,
     ...(options.olderThanMs === undefined ? {} : { olderThanMs: options.olderThanMs }),
+    reuse: options.reuse ?? false,
   };
   return [...sessions.values()]
     .map((entry) => ({

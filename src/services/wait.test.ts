@@ -45,10 +45,10 @@ describe("waitFor", () => {
     expect(check).toHaveBeenCalledTimes(3);
   });
 
-  it("polls every 250 ms unless told otherwise", async () => {
+  it("polls every 100 ms unless told otherwise", async () => {
     const check = scripted(notYet("a"), done("ok"));
     const result = waitFor("x", 10_000, check);
-    await vi.advanceTimersByTimeAsync(249);
+    await vi.advanceTimersByTimeAsync(99);
     expect(check).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1);
     await expect(result).resolves.toBe("ok");

@@ -12,7 +12,7 @@ export async function waitFor<T>(
   what: string,
   budgetMs: number,
   check: () => Promise<{ done: true; value: T } | { done: false; last: string }>,
-  intervalMs = 250,
+  intervalMs = 100,
 ): Promise<T> {
   const deadline = performance.now() + budgetMs;
   let last = "nothing yet";
@@ -36,7 +36,7 @@ export function waitUntil<T>(
   condition: Readiness<T>,
   budgetMs: number,
   snapshot: () => Promise<ClusterStatus>,
-  intervalMs = 250,
+  intervalMs = 100,
 ): Promise<T> {
   return waitFor(
     condition.what,

@@ -5,8 +5,15 @@ import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { startCluster } from "../../src/index.js";
 import { PACKAGE_ROOT } from "../../src/package-paths.js";
+import { runCli } from "../support/cli.js";
 import { type CliCluster, cliCluster } from "../support/cli-cluster.js";
-import { docker, projectResources, removed, serviceContainer } from "../support/docker.js";
+import {
+  docker,
+  projectResources,
+  removed,
+  removeProject,
+  serviceContainer,
+} from "../support/docker.js";
 import { testProject } from "../support/names.js";
 import { expectOneActive, haLockItem, nodeTruth, waitOneActive } from "../support/oracle.js";
 import { deadPid, startOwner } from "../support/owner-process.js";
@@ -207,6 +214,80 @@ describe("a handle removes only what it created", () => {
       for (const name of [`${dead}-data`, `${live}-data`, `${dead}-foreign`])
         await removed(docker.getVolume(name).remove());
     }
+  });
+});
+
+describe("reuse: the dev loop", () => {
+  // Fewer key shares than the default: a different configuration, so this
+  // test never meets a reusable cluster another run of the default settings made.
+  const options = { reuse: true, nodes: 1, init: { keyShares: 1, keyThreshold: 1 } } as const;
+  let project: string | undefined;
+  afterAll(async () => {
+    // Only this test's cluster: `prune --reuse` would also take a developer's own.
+    if (project) await removeProject(project);
+  });
+
+  it("stop() leaves a reusable cluster running; the next start gets it back as it was, and so does up --reuse", async () => {
+    const first = await startCluster(options);
+    project = first.project;
+    expect(first).toMatchObject({ created: true, reused: false });
+    expect(project).toMatch(/^vha-reuse-[0-9a-f]{12}$/);
+    const url = first.nodes[0]?.url as string;
+    await first.stop();
+    // Still running, and still the one active node, by Vault's own answer.
+    await expectOneActive([url], { endpoint: first.dynamodbEndpoint });
+
+    const second = await startCluster(options);
+    expect(second).toMatchObject({
+      created: false,
+      reused: true,
+      project,
+      rootToken: first.rootToken,
+      activeUrl: url,
+    });
+    const self = await vaultRequest(second.activeUrl, "GET", "auth/token/lookup-self", {
+      token: second.rootToken,
+    });
+    expect(self.status).toBe(200);
+    await second.stop();
+
+    // The command line with the same settings finds the same cluster.
+    const up = await runCli([
+      "up",
+      "--reuse",
+      "--nodes",
+      "1",
+      "--key-shares",
+      "1",
+      "--key-threshold",
+      "1",
+      "--json",
+    ]);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({ project, changed: false, activeUrl: url });
+  });
+
+  it("prune keeps it whatever its owner, lists it as removable with --reuse", async () => {
+    expect(project).toBeDefined();
+    const pruned = await runCli(["prune", "--yes", "--json"]);
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    const kept = JSON.parse(pruned.stdout).clusters.find(
+      (cluster: { project: string }) => cluster.project === project,
+    );
+    expect(kept).toMatchObject({ reusable: true, prunable: false, removed: false });
+    expect((await projectResources(project as string)).containers.length).toBeGreaterThan(0);
+    const listed = await runCli(["prune", "--reuse", "--json"]);
+    const candidate = JSON.parse(listed.stdout).clusters.find(
+      (cluster: { project: string }) => cluster.project === project,
+    );
+    expect(candidate).toMatchObject({ reusable: true, prunable: true, removed: false });
+  });
+
+  it("never takes a project of the user's own", async () => {
+    await expect(startCluster({ ...options, project: "mine" })).rejects.toThrow(
+      "startCluster: `reuse` names the project after the settings; leave `project` out (or drop `reuse` to attach to your own project)",
+    );
+    expect((await projectResources("mine")).containers).toEqual([]);
   });
 });
 

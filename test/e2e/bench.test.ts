@@ -31,10 +31,16 @@ it("npm run bench -- --quick runs every section and prints the table", {
     "cold up, 1 node (before: always --build)",
     "cold up, 1 node ",
     "warm up (already running)",
+    "status --json, 3 nodes, healthy",
     "status --json, 3 nodes, one frozen",
     "reset (3 nodes)",
     "failover downtime, docker kill",
     "failover downtime, docker stop",
+    "startCluster, 1 node (ephemeral)",
+    "startCluster, 3 nodes (ephemeral)",
+    "startCluster, reuse (healthy cluster handed over)",
+    "idle 3-node cluster, machine CPU",
+    "dashboard idle CPU (1 s refresh)",
   ]) {
     expect(table).toContain(`| ${name}`);
   }

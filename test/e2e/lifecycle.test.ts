@@ -73,7 +73,23 @@ describe("vault-ha up and the lifecycle commands, on a real 3-node cluster", () 
     expect(up.exitCode, up.stderr).toBe(0);
     expect(up.stdout).toContain(`cluster ${cluster.project} is up: 3 nodes`);
     expect(up.stdout).toContain("(newly initialised)");
-    expect(up.stderr).toMatch(/✔ starting DynamoDB Local and 3 Vault nodes .*\(\d+\.\d+s\)/);
+    // Progress with elapsed time per step, in the order that avoids the
+    // table race: DynamoDB, then the table (from the host), then the nodes.
+    expect(up.stderr).toMatch(
+      /✔ starting DynamoDB Local \(\d+\.\d+s\)[\s\S]*✔ creating table vault-data \(\d+\.\d+s\)[\s\S]*✔ starting 3 Vault nodes \(\d+\.\d+s\)/,
+    );
+    // vault-ha created the table itself: Compose's one-shot job never ran.
+    expect(
+      await docker.listContainers({
+        all: true,
+        filters: {
+          label: [
+            `com.docker.compose.project=${cluster.project}`,
+            "com.docker.compose.service=dynamodb-table",
+          ],
+        },
+      }),
+    ).toEqual([]);
 
     const stored = await readKeys();
     expect(stored.keys).toHaveLength(5);

@@ -613,7 +613,7 @@ describe("images", () => {
         timeout: 600_000,
       });
       expect(second.exitCode, second.stderr).toBe(0);
-      expect(second.stderr).toContain("--build");
+      expect(second.stderr).toContain("✔ building the images (docker compose build)");
       const after = await imageId();
       expect(after).not.toBe(before);
       await expect(docker.getImage(before).inspect()).rejects.toMatchObject({ statusCode: 404 });

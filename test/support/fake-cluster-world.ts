@@ -24,6 +24,8 @@ export class FakeClusterWorld {
     { sealed: boolean; progress: number; active: boolean }
   >();
   private nextId = 1;
+  /** Services whose container exits as soon as Compose starts it (a bad configuration). */
+  readonly crashOnStart = new Set<string>();
 
   constructor(
     readonly project: string,
@@ -71,12 +73,22 @@ export class FakeClusterWorld {
 
   readonly compose: ComposeCli = {
     version: async () => "2.26.1",
-    up: async () => {
-      this.calls.push("compose up");
-      this.container("dynamodb", "running", 8000);
-      this.container("dynamodb-table", "exited");
-      for (let index = 1; index <= this.nodeCount; index++) {
-        this.container(`vault-${index}`, "running", 10_000 + index);
+    build: async () => {
+      this.calls.push("compose build");
+    },
+    start: async (_target, { services }) => {
+      this.calls.push(`compose start ${services.join(" ")}`);
+      for (const service of services) {
+        if (this.crashOnStart.has(service)) {
+          this.container(service, "exited");
+          continue;
+        }
+        if (service === "dynamodb") {
+          this.container("dynamodb", "running", 8000);
+          continue;
+        }
+        const index = Number(service.replace("vault-", ""));
+        this.container(service, "running", 10_000 + index);
         if (!this.nodes.has(this.url(index)))
           this.nodes.set(this.url(index), { sealed: true, progress: 0, active: false });
       }
@@ -120,6 +132,10 @@ export class FakeClusterWorld {
 
   readonly dynamodb = (): DynamoDbTable => ({
     describe: async () => ({ status: "ACTIVE", itemCount: 1 }),
+    ensureTable: async () => {
+      this.calls.push("ensure table");
+      return "created";
+    },
     haLock: async () => undefined,
     close: () => {},
   });

@@ -3,38 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DockerUnavailableError, ExitCode, ExternalCommandError } from "../../core/errors.js";
-import { type ComposeBudgets, createComposeCli, milestones } from "./compose-cli.js";
-
-// Lines as Compose 2.26 prints them when its output is not a terminal.
-const output = [
-  "#8 [vault-1 2/3] COPY . /tmp/vault-ha-certs/",
-  "#9 [dynamodb 3/4] RUN set -e; ...",
-  " Network demo_default  Creating",
-  " Container demo-dynamodb-1  Started",
-  " Container demo-dynamodb-1  Waiting",
-  " Container demo-dynamodb-1  Healthy",
-  " Container demo-dynamodb-1  Healthy",
-  " Container demo-dynamodb-table-1  Exited",
-  " Container demo-vault-1-1  Started",
-  " Container demo-vault-10-1  Healthy",
-  " Container demo-vault-1-1  Healthy",
-  " Container other-vault-2-1  Healthy",
-];
-
-describe("compose milestones", () => {
-  it("reports build, DynamoDB, table and each node once, for this project only", () => {
-    const seen: string[] = [];
-    const onLine = milestones("demo", (text) => seen.push(text));
-    for (const line of output) onLine(line);
-    expect(seen).toEqual([
-      "building images",
-      "DynamoDB healthy",
-      "table ready",
-      "vault-10 answering",
-      "vault-1 answering",
-    ]);
-  });
-});
+import { type ComposeBudgets, createComposeCli } from "./compose-cli.js";
 
 /**
  * A `docker` that records its arguments and behaves as FAKE_DOCKER_MODE says.
@@ -104,16 +73,16 @@ describe("the Compose CLI, run against a fake docker", () => {
     );
   const calls = async () => (await readFile(log, "utf8")).trim().split("\n");
 
-  it("stops an `up` that outlives its wait timeout plus the margin, and says so", async () => {
+  it("stops a start that outlives its budget, and says so", async () => {
     const started = performance.now();
-    const error = await compose("hang", { upMarginMs: 300 })
-      .up(target, { build: false, waitTimeoutSeconds: 0 })
+    const error = await compose("hang", { startMs: 300 })
+      .start(target, { services: ["dynamodb"] })
       .catch((caught: unknown) => caught);
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(error).toBeInstanceOf(ExternalCommandError);
     expect((error as ExternalCommandError).exitCode).toBe(ExitCode.externalCommand);
     expect((error as Error).message).toBe(
-      "starting the cluster did not finish within 300 ms and was stopped: docker compose -p demo -f /tmp/demo/compose.yml up --detach --wait --wait-timeout 0 --remove-orphans",
+      "starting dynamodb did not finish within 300 ms and was stopped: docker compose -p demo -f /tmp/demo/compose.yml up --detach --no-deps --no-build --remove-orphans dynamodb",
     );
     expect((error as ExternalCommandError).output).toContain("demo-dynamodb-1  Started");
   });
@@ -148,24 +117,24 @@ describe("the Compose CLI, run against a fake docker", () => {
     expect(await compose("ok").version()).toBe("2.29.1");
   });
 
-  it("shows the command and what it printed when `up` fails", async () => {
+  it("shows the command and what it printed when a build fails", async () => {
     const error = await compose("fail")
-      .up(target, { build: true, waitTimeoutSeconds: 60 })
+      .build(target)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ExternalCommandError);
     expect((error as ExternalCommandError).output).toBe("Error response from daemon: boom");
   });
 
-  it("passes --remove-orphans to up and down unless told not to", async () => {
+  it("starts named services without their dependencies; --remove-orphans unless told not to", async () => {
     const cli = compose("ok");
-    await cli.up(target, { build: false, waitTimeoutSeconds: 60 });
-    await cli.up(target, { build: false, waitTimeoutSeconds: 60, removeOrphans: false });
+    await cli.start(target, { services: ["dynamodb"] });
+    await cli.start(target, { services: ["vault-1", "vault-2"], removeOrphans: false });
     await cli.down(target, { volumes: false });
     await cli.down(target, { volumes: true, removeOrphans: false });
     const base = "compose -p demo -f /tmp/demo/compose.yml";
     expect(await calls()).toEqual([
-      `${base} up --detach --wait --wait-timeout 60 --remove-orphans`,
-      `${base} up --detach --wait --wait-timeout 60`,
+      `${base} up --detach --no-deps --no-build --remove-orphans dynamodb`,
+      `${base} up --detach --no-deps --no-build vault-1 vault-2`,
       `${base} down --remove-orphans`,
       `${base} down --volumes`,
     ]);

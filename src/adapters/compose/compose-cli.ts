@@ -10,16 +10,23 @@ export interface ComposeTarget {
 export interface ComposeCli {
   /** Compose's version; throws DockerUnavailableError for a missing or v1 Compose. */
   version(): Promise<string>;
-  up(
+  /** Builds the images of the file (`docker compose build`). */
+  build(
+    target: ComposeTarget,
+    options?: { services?: readonly string[]; onLine?: (line: string) => void },
+  ): Promise<void>;
+  /**
+   * Creates and starts the named services without their dependencies and
+   * without waiting for healthchecks (`up --detach --no-deps`): vault-ha
+   * orders the start and waits on DynamoDB and Vault itself, which is faster
+   * than any healthcheck interval.
+   */
+  start(
     target: ComposeTarget,
     options: {
-      build: boolean;
-      /** Compose's --wait-timeout; the command itself gets this plus ComposeBudgets.upMarginMs. */
-      waitTimeoutSeconds: number;
+      services: readonly string[];
       /** Pass --remove-orphans (default true). */
       removeOrphans?: boolean;
-      /** Milestones read from Compose's progress output, e.g. "dynamodb healthy". */
-      onMilestone?: (text: string) => void;
     },
   ): Promise<void>;
   down(
@@ -37,8 +44,10 @@ export interface ComposeCli {
 export interface ComposeBudgets {
   readonly versionMs: number;
   readonly downMs: number;
-  /** Added to `up`'s own --wait-timeout: building images and creating containers count too. */
-  readonly upMarginMs: number;
+  /** Creating and starting containers (never waits for a healthcheck). */
+  readonly startMs: number;
+  /** Building both images from a cold cache can take minutes. */
+  readonly buildMs: number;
   /** `logs` without --follow; a followed log runs until the user stops it. */
   readonly logsMs: number;
 }
@@ -46,36 +55,10 @@ export interface ComposeBudgets {
 export const DEFAULT_COMPOSE_BUDGETS: ComposeBudgets = {
   versionMs: 20_000,
   downMs: 120_000,
-  upMarginMs: 60_000,
+  startMs: 120_000,
+  buildMs: 900_000,
   logsMs: 120_000,
 };
-
-/**
- * Turns Compose's plain progress lines into the milestones a user waits for:
- * images built, DynamoDB healthy, the table created, each Vault node answering.
- */
-export function milestones(
-  project: string,
-  report: (text: string) => void,
-): (line: string) => void {
-  const seen = new Set<string>();
-  const once = (key: string, text: string) => {
-    if (seen.has(key)) return;
-    seen.add(key);
-    report(text);
-  };
-  const container = new RegExp(`Container ${project}-(.+?)-\\d+\\s+(Healthy|Exited|Started)`);
-  return (line) => {
-    if (/^#\d+ \[/.test(line.trim())) once("build", "building images");
-    const match = container.exec(line);
-    if (!match) return;
-    const [, service, state] = match;
-    if (service === "dynamodb" && state === "Healthy") once("dynamodb", "DynamoDB healthy");
-    else if (service === "dynamodb-table" && state === "Exited") once("table", "table ready");
-    else if (service?.startsWith("vault-") && state === "Healthy")
-      once(service, `${service} answering`);
-  };
-}
 
 const describeCommand = (args: readonly string[]) => `docker ${args.join(" ")}`;
 
@@ -195,21 +178,27 @@ export function createComposeCli(
       }
       return version;
     },
-    async up(target, options) {
+    async build(target, options = {}) {
+      await run(
+        [...base(target), "build", ...(options.services ?? [])],
+        "building the images",
+        budget.buildMs,
+        options.onLine,
+      );
+    },
+    async start(target, options) {
       await run(
         [
           ...base(target),
           "up",
           "--detach",
-          ...(options.build ? ["--build"] : []),
-          "--wait",
-          "--wait-timeout",
-          String(options.waitTimeoutSeconds),
+          "--no-deps",
+          "--no-build",
           ...((options.removeOrphans ?? true) ? ["--remove-orphans"] : []),
+          ...options.services,
         ],
-        "starting the cluster",
-        options.waitTimeoutSeconds * 1000 + budget.upMarginMs,
-        options.onMilestone && milestones(target.project, options.onMilestone),
+        `starting ${options.services.join(", ")}`,
+        budget.startMs,
       );
     },
     async down(target, options) {

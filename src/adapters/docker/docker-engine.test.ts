@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import Modem from "docker-modem";
 import Docker from "dockerode";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -272,5 +273,136 @@ describe("engine info", () => {
           },
     );
     expect(await engine.engineInfo()).toMatchObject({ rootless: false, podman: false });
+  });
+});
+
+describe("the wire, compared with dockerode", () => {
+  interface Exchange {
+    readonly request: string;
+    readonly body: string;
+    readonly contentType: string | undefined;
+  }
+
+  /** Records every request in full; answers each the way a Docker Engine does. */
+  async function recordingEngine(): Promise<Exchange[]> {
+    const exchanges: Exchange[] = [];
+    await listen(
+      createServer((request: IncomingMessage, response: ServerResponse) => {
+        let body = "";
+        request.on("data", (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        request.on("end", () => {
+          exchanges.push({
+            request: `${request.method} ${request.url}`,
+            body,
+            contentType: request.headers["content-type"],
+          });
+          const path = new URL(request.url ?? "/", "http://engine").pathname;
+          if (request.method === "GET") {
+            const body =
+              path === "/volumes"
+                ? { Volumes: [] }
+                : path.endsWith("/json") && path.startsWith("/images/")
+                  ? { Id: "sha256:1" }
+                  : path === "/_ping"
+                    ? "OK"
+                    : path === "/info" || path === "/version"
+                      ? {}
+                      : [];
+            response.writeHead(200, { "content-type": "application/json" });
+            response.end(JSON.stringify(body));
+          } else if (request.method === "DELETE" && path.startsWith("/images/")) {
+            response.writeHead(200, { "content-type": "application/json" });
+            response.end("[]");
+          } else {
+            response.writeHead(204);
+            response.end();
+          }
+        });
+      }),
+    );
+    return exchanges;
+  }
+
+  it("sends every call exactly as dockerode's method of the same name did", async () => {
+    const exchanges = await recordingEngine();
+    const engine = createDockerEngine({ modem: new Modem({ socketPath }) });
+    const labels = { "com.docker.compose.project": "demo", b: "2" };
+    const filters = { label: ["com.docker.compose.project=demo"] };
+    const ours = async () => {
+      await engine.ping();
+      await engine.engineInfo();
+      await engine.listContainers(labels);
+      await engine.listProjectContainers("demo");
+      await engine.containersPublishing(8200);
+      await engine.removeContainer("c1");
+      await engine.imageId("vault-ha/vault:1.21.1");
+      await engine.listVolumes(labels);
+      await engine.removeVolume("v1");
+      await engine.removeImageIfUnused("sha256:abc");
+      await engine.listNetworks(labels);
+      await engine.removeNetwork("n1");
+      await engine.stopContainer("c1", 7);
+      await engine.startContainer("c1");
+      await engine.killContainer("c1");
+    };
+    // What the adapter called before, with the same arguments.
+    const docker = new Docker({ socketPath });
+    const abortSignal = new AbortController().signal;
+    const dockerode = async () => {
+      const calls = docker as unknown as {
+        ping(options: object): Promise<unknown>;
+        info(options: object): Promise<unknown>;
+        version(options: object): Promise<unknown>;
+      };
+      await calls.ping({ abortSignal });
+      await Promise.all([calls.info({ abortSignal }), calls.version({ abortSignal })]);
+      await docker.listContainers({ all: false, filters, abortSignal });
+      await docker.listContainers({ all: true, filters, abortSignal });
+      await docker.listContainers({ filters: { publish: ["8200"] }, abortSignal });
+      await docker.getContainer("c1").remove({ force: true, v: true, abortSignal });
+      await docker.getImage("vault-ha/vault:1.21.1").inspect();
+      await docker.listVolumes({ filters, abortSignal });
+      await docker.getVolume("v1").remove({ abortSignal });
+      await docker.getImage("sha256:abc").remove({ abortSignal });
+      await docker.listNetworks({ filters, abortSignal });
+      await docker.getNetwork("n1").remove({ abortSignal });
+      await docker.getContainer("c1").stop({ t: 7, abortSignal });
+      await docker.getContainer("c1").start({ abortSignal });
+      await docker.getContainer("c1").kill({ abortSignal });
+    };
+    await ours();
+    const sent = exchanges.splice(0);
+    await dockerode();
+    // info and version go out together; their order on the wire is not fixed.
+    const sorted = (list: Exchange[]) =>
+      [...list].sort((a, b) => (a.request < b.request ? -1 : a.request > b.request ? 1 : 0));
+    expect(sent).toHaveLength(16);
+    expect(sorted(sent)).toEqual(sorted(exchanges));
+    expect(sent.map((exchange) => exchange.request)).toContain("POST /containers/c1/stop?t=7");
+  });
+
+  it("reads DOCKER_HOST when given no connection, like dockerode", async () => {
+    const exchanges = await recordingEngine();
+    vi.stubEnv("DOCKER_HOST", `unix://${socketPath}`);
+    await createDockerEngine().ping();
+    expect(exchanges.map((exchange) => exchange.request)).toEqual(["GET /_ping"]);
+  });
+
+  it("maps a start of a running container (304) to a failed external command, as before", async () => {
+    const { engine } = await fakeEngine(() => ({ status: 304 }));
+    const error = await engine.startContainer("c1").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExternalCommandError);
+    expect((error as Error).message).toContain("HTTP 304");
+  });
+
+  it("closes the connection of an image inspect that ran out of time", async () => {
+    // Reads the request (so it sees the connection close), never answers.
+    await listen(createNetServer((socket) => socket.resume()));
+    const engine = createDockerEngine({ modem: new Modem({ socketPath }) }, { timeoutMs: 200 });
+    const error = await engine.imageId("vault:latest").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DockerUnavailableError);
+    await vi.waitFor(() => expect(sockets.size).toBe(0), { timeout: 1_000 });
   });
 });

@@ -1,8 +1,8 @@
-import Docker from "dockerode";
+import Modem from "docker-modem";
 import { DockerUnavailableError, ExternalCommandError, VaultHaError } from "../../core/errors.js";
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from "../../core/labels.js";
 
-/** A container as vault-ha sees it, mapped from dockerode's inspect/list shapes. */
+/** A container as vault-ha sees it, mapped from the engine's list shape. */
 export interface ContainerInfo {
   readonly id: string;
   readonly name: string;
@@ -81,7 +81,34 @@ export interface DockerEngineOptions {
   readonly pingTimeoutMs?: number;
 }
 
-function mapListed(container: Docker.ContainerInfo): ContainerInfo {
+/** The parts of GET /containers/json vault-ha reads. */
+interface RawContainer {
+  readonly Id: string;
+  readonly Names?: readonly string[] | null;
+  readonly Image: string;
+  readonly Created: number;
+  readonly State: string;
+  readonly Status: string;
+  readonly Ports?: readonly { readonly PrivatePort: number; readonly PublicPort?: number }[] | null;
+  readonly Labels?: Readonly<Record<string, string>> | null;
+}
+
+interface RawVolumes {
+  readonly Volumes?:
+    | readonly {
+        readonly Name: string;
+        readonly Labels?: Readonly<Record<string, string>> | null;
+      }[]
+    | null;
+}
+
+interface RawNetwork {
+  readonly Id: string;
+  readonly Name: string;
+  readonly Labels?: Readonly<Record<string, string>> | null;
+}
+
+function mapListed(container: RawContainer): ContainerInfo {
   // Docker lists health inside Status ("Up 3 seconds (healthy)").
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(container.Status)?.[1];
   const publishedPorts = new Map<number, number>();
@@ -142,15 +169,15 @@ function byLabels(labels: Readonly<Record<string, string>>) {
   };
 }
 
-/** How the engine is reached, for messages: the socket or host dockerode dials. */
-function engineAddress(docker: Docker): string {
-  const modem = docker.modem as {
+/** How the engine is reached, for messages: the socket or host docker-modem dials. */
+function engineAddress(connection: Modem): string {
+  const modem = connection as unknown as {
     host?: string;
     port?: string | number;
     protocol?: string;
     socketPath?: unknown;
   };
-  // What the user set, as they wrote it (tcp://, not the http:// dockerode dials).
+  // What the user set, as they wrote it (tcp://, not the http:// docker-modem dials).
   if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
   if (modem.host) {
     return `${modem.protocol ?? "http"}://${modem.host}${modem.port ? `:${modem.port}` : ""}`;
@@ -170,27 +197,43 @@ const CONNECTION_FAILURES = new Set([
   "EHOSTUNREACH",
 ]);
 
-/** dockerode's typings omit the options these calls accept. */
-interface Abortable {
-  readonly abortSignal: AbortSignal;
-}
-interface EngineCalls {
-  ping(options: Abortable): Promise<unknown>;
-  info(options: Abortable): Promise<RawInfo>;
-  version(options: Abortable): Promise<RawVersion>;
-}
-
 const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
 
-/** Engine access through dockerode, which honours DOCKER_HOST like the CLI. */
+/** The engine connection: docker-modem, or anything holding one (a dockerode instance). */
+export interface DockerConnection {
+  readonly modem: Modem;
+}
+
+// The answers dockerode accepts for each call; any other status is an error
+// carrying statusCode and the engine's JSON, as before.
+const SERVER_ERROR = { 500: "server error" } as const;
+const LISTED = { 200: true, 400: "bad parameter", ...SERVER_ERROR } as const;
+
+/**
+ * Engine access through docker-modem, dockerode's own transport, which
+ * honours DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH like the CLI.
+ * Each call sends what dockerode's method of the same name sent (path,
+ * query, body, accepted statuses). dockerode itself is not loaded: its
+ * index requires @grpc/grpc-js, @grpc/proto-loader and protobufjs (BuildKit
+ * sessions), tar-fs (builds) and more that vault-ha never uses, since Compose
+ * builds and runs the containers. That cost every `vault-ha status` and
+ * warm `up` about 60 to 90 ms (medians of 9 to 15 interleaved runs, wall and
+ * CPU time). docker-modem still requires ssh2 for ssh:// hosts at load; that
+ * measured under 20 ms, too little to justify a transport of our own.
+ */
 export function createDockerEngine(
-  docker: Docker = new Docker(),
+  connection: DockerConnection = { modem: new Modem() },
   options: DockerEngineOptions = {},
 ): DockerEngine {
   const budgetMs = options.timeoutMs ?? 10_000;
   const pingBudgetMs = options.pingTimeoutMs ?? 5_000;
-  const address = engineAddress(docker);
-  const engine = docker as unknown as EngineCalls;
+  const { modem } = connection;
+  const address = engineAddress(modem);
+
+  const dial = <T>(request: Modem.DialOptions): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      modem.dial(request, (error, data) => (error ? reject(error) : resolve(data as T)));
+    });
 
   const toTaxonomy = (error: unknown, what: string): unknown => {
     if (error instanceof VaultHaError) return error;
@@ -221,11 +264,11 @@ export function createDockerEngine(
   };
 
   /**
-   * One engine call with a deadline. dockerode has no overall timeout (its
+   * One engine call with a deadline. docker-modem has no overall timeout (its
    * `timeout` option is a socket idle timer, which a slow `stop` would trip),
    * and an engine that accepts a connection and never answers would hang
-   * vault-ha. The call is aborted where dockerode allows it, so no socket
-   * outlives the budget; the race covers the calls it does not.
+   * vault-ha. Every call is aborted when its budget runs out, so no socket
+   * outlives the budget; the race makes sure the call ends even so.
    */
   const call = async <T>(
     what: string,
@@ -271,7 +314,15 @@ export function createDockerEngine(
   const listContainers: DockerEngine["listContainers"] = (labels, listOptions = {}) => {
     const { filters, matches } = byLabels(labels);
     return call("list containers", budgetMs, async (abortSignal) =>
-      (await docker.listContainers({ all: listOptions.all ?? false, filters, abortSignal }))
+      (
+        await dial<RawContainer[]>({
+          path: "/containers/json?",
+          method: "GET",
+          options: { all: listOptions.all ?? false, filters },
+          abortSignal,
+          statusCodes: LISTED,
+        })
+      )
         .filter((container) => matches(container.Labels))
         .map(mapListed),
     );
@@ -280,13 +331,28 @@ export function createDockerEngine(
   return {
     ping: () =>
       call("answer a ping", pingBudgetMs, async (abortSignal) => {
-        await engine.ping({ abortSignal });
+        await dial({
+          path: "/_ping",
+          method: "GET",
+          abortSignal,
+          statusCodes: { 200: true, ...SERVER_ERROR },
+        });
       }),
     engineInfo: () =>
       call("describe itself", budgetMs, async (abortSignal) => {
         const [info, version] = await Promise.all([
-          engine.info({ abortSignal }),
-          engine.version({ abortSignal }),
+          dial<RawInfo>({
+            path: "/info",
+            method: "GET",
+            abortSignal,
+            statusCodes: { 200: true, ...SERVER_ERROR },
+          }),
+          dial<RawVersion>({
+            path: "/version",
+            method: "GET",
+            abortSignal,
+            statusCodes: { 200: true, ...SERVER_ERROR },
+          }),
         ]);
         return mapEngineInfo(info, version);
       }),
@@ -296,18 +362,42 @@ export function createDockerEngine(
     containersPublishing: (hostPort) =>
       call("list containers", budgetMs, async (abortSignal) =>
         (
-          await docker.listContainers({ filters: { publish: [String(hostPort)] }, abortSignal })
+          await dial<RawContainer[]>({
+            path: "/containers/json?",
+            method: "GET",
+            options: { filters: { publish: [String(hostPort)] } },
+            abortSignal,
+            statusCodes: LISTED,
+          })
         ).map(mapListed),
       ),
     removeContainer: (id) =>
       removal(`remove container ${id}`, (abortSignal) =>
-        docker.getContainer(id).remove({ force: true, v: true, abortSignal }),
+        dial({
+          path: `/containers/${id}?`,
+          method: "DELETE",
+          options: { force: true, v: true },
+          abortSignal,
+          statusCodes: {
+            200: true,
+            204: true,
+            400: "bad parameter",
+            404: "no such container",
+            ...SERVER_ERROR,
+          },
+        }),
       ),
     imageId: (reference) =>
-      // dockerode cannot abort an image inspect; the deadline still holds.
-      call(`inspect image ${reference}`, budgetMs, async () => {
+      call(`inspect image ${reference}`, budgetMs, async (abortSignal) => {
         try {
-          return (await docker.getImage(reference).inspect()).Id;
+          return (
+            await dial<{ Id: string }>({
+              path: `/images/${reference}/json`,
+              method: "GET",
+              abortSignal,
+              statusCodes: { 200: true, 404: "no such image", ...SERVER_ERROR },
+            })
+          ).Id;
         } catch (error) {
           if (isNotFound(error)) return undefined;
           throw error;
@@ -316,7 +406,13 @@ export function createDockerEngine(
     listVolumes: (labels) => {
       const { filters, matches } = byLabels(labels);
       return call("list volumes", budgetMs, async (abortSignal) => {
-        const { Volumes } = await docker.listVolumes({ filters, abortSignal });
+        const { Volumes } = await dial<RawVolumes>({
+          path: "/volumes?",
+          method: "GET",
+          options: { filters },
+          abortSignal,
+          statusCodes: LISTED,
+        });
         return (Volumes ?? [])
           .filter((volume) => matches(volume.Labels))
           .map((volume) => ({ name: volume.Name, labels: volume.Labels ?? {} }));
@@ -324,39 +420,100 @@ export function createDockerEngine(
     },
     removeVolume: (name) =>
       removal(`remove volume ${name}`, (abortSignal) =>
-        docker.getVolume(name).remove({ abortSignal }),
+        dial({
+          path: `/volumes/${name}`,
+          method: "DELETE",
+          abortSignal,
+          statusCodes: { 204: true, 404: "no such volume", 409: "conflict", ...SERVER_ERROR },
+        }),
       ),
     // 409: a container still uses it; the image stays, which is fine.
     removeImageIfUnused: (id) =>
       removal(
         `remove image ${id}`,
-        (abortSignal) => docker.getImage(id).remove({ abortSignal }),
+        (abortSignal) =>
+          dial({
+            path: `/images/${id}?`,
+            method: "DELETE",
+            options: {},
+            abortSignal,
+            statusCodes: { 200: true, 404: "no such image", 409: "conflict", ...SERVER_ERROR },
+          }),
         [409],
       ),
     listNetworks: (labels) => {
       const { filters, matches } = byLabels(labels);
       return call("list networks", budgetMs, async (abortSignal) =>
-        (await docker.listNetworks({ filters, abortSignal }))
+        (
+          await dial<RawNetwork[]>({
+            path: "/networks?",
+            method: "GET",
+            options: { filters },
+            abortSignal,
+            statusCodes: LISTED,
+          })
+        )
           .filter((network) => matches(network.Labels))
           .map((network) => ({ id: network.Id, name: network.Name, labels: network.Labels ?? {} })),
       );
     },
     removeNetwork: (id) =>
       removal(`remove network ${id}`, (abortSignal) =>
-        docker.getNetwork(id).remove({ abortSignal }),
+        dial({
+          path: `/networks/${id}`,
+          method: "DELETE",
+          abortSignal,
+          statusCodes: {
+            200: true,
+            204: true,
+            404: "no such network",
+            409: "conflict",
+            ...SERVER_ERROR,
+          },
+        }),
       ),
     stopContainer: (id, timeoutSeconds = 10) =>
       // The engine waits up to timeoutSeconds before it kills; that is not a hang.
       call(`stop container ${id}`, timeoutSeconds * 1000 + budgetMs, (abortSignal) =>
-        docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal }),
+        dial<void>({
+          path: `/containers/${id}/stop?`,
+          method: "POST",
+          options: { t: timeoutSeconds },
+          abortSignal,
+          statusCodes: {
+            200: true,
+            204: true,
+            304: "container already stopped",
+            404: "no such container",
+            ...SERVER_ERROR,
+          },
+        }),
       ),
     startContainer: (id) =>
       call(`start container ${id}`, budgetMs, (abortSignal) =>
-        docker.getContainer(id).start({ abortSignal }),
+        dial<void>({
+          path: `/containers/${id}/start?`,
+          method: "POST",
+          options: {},
+          abortSignal,
+          statusCodes: {
+            200: true,
+            204: true,
+            304: "container already started",
+            404: "no such container",
+            ...SERVER_ERROR,
+          },
+        }),
       ),
     killContainer: (id) =>
       call(`kill container ${id}`, budgetMs, (abortSignal) =>
-        docker.getContainer(id).kill({ abortSignal }),
+        dial<void>({
+          path: `/containers/${id}/kill?`,
+          method: "POST",
+          options: {},
+          abortSignal,
+          statusCodes: { 200: true, 204: true, 404: "no such container", ...SERVER_ERROR },
+        }),
       ),
   };
 }

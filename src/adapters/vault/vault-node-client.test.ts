@@ -249,3 +249,177 @@ describe("a Vault node client", () => {
     expect(error).toMatchObject({ statusCode: 500, exitCode: ExitCode.clusterNotHealthy });
   });
 });
+
+describe("a Vault node client's polls (health, leader)", () => {
+  afterEach(() => {
+    vi.doUnmock("node-vault");
+    vi.resetModules();
+  });
+
+  it("answer without loading node-vault, which the first state change loads", async () => {
+    const created: unknown[] = [];
+    vi.resetModules();
+    vi.doMock("node-vault", async (importOriginal) => {
+      const real = (await importOriginal()) as { default: (config: unknown) => unknown };
+      return {
+        default: (config: unknown) => {
+          created.push(config);
+          return real.default(config);
+        },
+      };
+    });
+    const fresh = await import("./vault-node-client.js");
+    const client = fresh.createVaultNodeClient(url);
+
+    expect(await client.health()).toEqual({
+      initialized: true,
+      sealed: false,
+      standby: false,
+      version: "1.21.0",
+    });
+    expect(await client.leader()).toEqual({
+      haEnabled: true,
+      isSelf: true,
+      leaderAddress: "http://vault-1:8200",
+    });
+    expect(created).toHaveLength(0);
+
+    await client.stepDown("explicit-token");
+    await client.seal("explicit-token");
+    // One short-budget and one patient client, made once.
+    expect(created).toHaveLength(2);
+    expect(requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      "GET /v1/sys/health",
+      "GET /v1/sys/leader",
+      "PUT /v1/sys/step-down",
+      "PUT /v1/sys/seal",
+    ]);
+  });
+
+  it("reads the node's state from every sys/health state code, DR and performance standbys too", async () => {
+    const client = createVaultNodeClient(url);
+    for (const status of [472, 473]) {
+      route = (_request, response) =>
+        json(response, status, { initialized: true, sealed: false, standby: true });
+      expect(await client.health()).toMatchObject({ initialized: true, standby: true });
+    }
+  });
+
+  it("calls an answer without the node's state unreachable, whatever its shape", async () => {
+    const client = createVaultNodeClient(url);
+    for (const answer of ["null", "[]", "<html>hello</html>", '{"sealed":false}']) {
+      route = (_request, response) => {
+        response.writeHead(200);
+        response.end(answer);
+      };
+      const error = await client.health().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(VaultUnreachableError);
+      expect((error as Error).message).toBe(`GET ${url}/v1/sys/health: unexpected answer`);
+    }
+  });
+
+  it("treats a redirected health check as unreachable and does not follow it", async () => {
+    route = (request, response) => {
+      if (request.path.startsWith("/followed")) return json(response, 200, {});
+      response.writeHead(307, { location: `${url}/followed/v1/sys/health` });
+      response.end();
+    };
+    const error = await createVaultNodeClient(url)
+      .health()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VaultUnreachableError);
+    expect(requests.map((request) => request.path)).toEqual(["/v1/sys/health"]);
+  });
+
+  it("gives up on a leader query that gets no answer, naming the budget", async () => {
+    route = () => {
+      // Never answers.
+    };
+    const error = await createVaultNodeClient(url, 150)
+      .leader()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VaultUnreachableError);
+    expect((error as Error).message).toBe(`GET ${url}/v1/sys/leader: no answer within 150 ms`);
+  });
+
+  it("takes only 200 and 204 from sys/leader as an answer, like node-vault", async () => {
+    route = (_request, response) => json(response, 202, { ha_enabled: true });
+    const error = await createVaultNodeClient(url)
+      .leader()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VaultApiError);
+    expect(error).toMatchObject({
+      message: "Status 202",
+      statusCode: 202,
+      exitCode: ExitCode.clusterNotHealthy,
+    });
+  });
+
+  it("maps a sys/health error status that is not a state to VaultApiError", async () => {
+    route = (_request, response) => json(response, 500, { errors: ["storage is down"] });
+    const error = await createVaultNodeClient(url)
+      .health()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VaultApiError);
+    expect(error).toMatchObject({ statusCode: 500 });
+    expect((error as Error).message).toContain("storage is down");
+  });
+
+  it("asks the node under the URL it was given, with or without a trailing slash", async () => {
+    await createVaultNodeClient(`${url}/`).health();
+    await createVaultNodeClient(`${url}/`).leader();
+    expect(requests.map((request) => request.path)).toEqual(["/v1/sys/health", "/v1/sys/leader"]);
+  });
+});
+
+describe("a Vault node client's transport", () => {
+  it("uses node:http, never fetch, for polls and state changes alike", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    const client = createVaultNodeClient(url);
+    await client.health();
+    await client.leader();
+    await client.unseal("key");
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(requests).toHaveLength(3);
+  });
+
+  it("opens a new connection for every request, so no stale one can fail a poll", async () => {
+    const client = createVaultNodeClient(url);
+    await client.health();
+    await client.health();
+    expect(requests.map((request) => request.headers.connection)).toEqual(["close", "close"]);
+  });
+
+  it("calls a connection cut in the middle of an answer unreachable", async () => {
+    route = (_request, response) => {
+      response.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      response.write('{"initialized":');
+      setTimeout(() => response.socket?.destroy(), 20);
+    };
+    const error = await createVaultNodeClient(url)
+      .health()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VaultUnreachableError);
+    expect((error as Error).message).toContain(`GET ${url}/v1/sys/health: `);
+  });
+
+  it("gives up on an answer whose body never ends, naming the budget", async () => {
+    route = (_request, response) => {
+      response.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      response.write('{"initialized":');
+    };
+    const error = await createVaultNodeClient(url, 150)
+      .health()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VaultUnreachableError);
+    expect((error as Error).message).toBe(`GET ${url}/v1/sys/health: no answer within 150 ms`);
+  });
+
+  it("sends a body as JSON with its length", async () => {
+    await createVaultNodeClient(url).write("secret/data/x", { data: { a: "é" } }, "t");
+    const [request] = requests;
+    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(request?.headers["content-length"]).toBe(String(Buffer.byteLength(request?.body ?? "")));
+    expect(JSON.parse(request?.body ?? "")).toEqual({ data: { a: "é" } });
+  });
+});

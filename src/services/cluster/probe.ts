@@ -1,5 +1,5 @@
 import type { ContainerInfo } from "../../adapters/docker/docker-engine.js";
-import type { DynamoDbTarget } from "../../adapters/dynamodb/dynamodb-table.js";
+import type { DynamoDbTable, DynamoDbTarget } from "../../adapters/dynamodb/dynamodb-table.js";
 import {
   type ClusterStatus,
   clusterStatus,
@@ -67,7 +67,7 @@ export class ClusterProbe extends ClusterPart {
         error: undefined,
       };
     }
-    const table = this.deps.dynamodb(this.dynamodbTarget(endpoint));
+    const table = this.dynamodbTable(endpoint);
     try {
       const [info, lock] = await Promise.all([
         table.describe(),
@@ -81,6 +81,8 @@ export class ClusterProbe extends ClusterPart {
         error: undefined,
       };
     } catch (error) {
+      // A fresh client next time: a half-open connection must not stick.
+      this.forgetTable();
       return {
         ...base,
         tableStatus: undefined,
@@ -88,9 +90,27 @@ export class ClusterProbe extends ClusterPart {
         lock: undefined,
         error: (error as Error).message,
       };
-    } finally {
-      table.close();
     }
+  }
+
+  private table: { readonly endpoint: string; readonly table: DynamoDbTable } | undefined;
+
+  /**
+   * One client per endpoint for the life of the process: a new AWS SDK
+   * client per poll cost most of the dashboard's idle CPU. Its idle
+   * keep-alive sockets do not hold the process open.
+   */
+  dynamodbTable(endpoint: string): DynamoDbTable {
+    if (this.table?.endpoint !== endpoint) {
+      this.forgetTable();
+      this.table = { endpoint, table: this.deps.dynamodb(this.dynamodbTarget(endpoint)) };
+    }
+    return this.table.table;
+  }
+
+  private forgetTable(): void {
+    this.table?.table.close();
+    this.table = undefined;
   }
 
   dynamodbTarget(endpoint: string): DynamoDbTarget {

@@ -3,7 +3,7 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import type { ComposeTarget } from "../../adapters/compose/compose-cli.js";
 import { acquireLock } from "../../adapters/fs/key-store.js";
-import { ConflictError } from "../../core/errors.js";
+import { ProjectBusyError } from "../../core/errors.js";
 import { LABEL_PROJECT, LABEL_ROLE } from "../../core/labels.js";
 import { writeComposeFile } from "../compose-file.js";
 import { ClusterPart } from "./part.js";
@@ -56,7 +56,7 @@ export class Teardown extends ClusterPart {
     if ("heldBy" in lock) {
       const where =
         lock.holder?.host && lock.holder.host !== hostname() ? ` on ${lock.holder.host}` : "";
-      throw new ConflictError(
+      throw new ProjectBusyError(
         `another vault-ha up, down or reset for project ${this.config.project} is running (process ${lock.heldBy}${where}); wait for it to finish before ${command}, or use another project for a second cluster (lock file ${file})`,
       );
     }
