@@ -44,5 +44,7 @@ export function consoleOutput(
 
 export function formatError(message: string, details: readonly string[], stream: Stream): string {
   const head = paint("red", `error: ${message}`, stream);
-  return [head, ...details.map((line) => `  ${line}`)].join("\n");
+  // A detail may be a whole command's output: indent every line of it.
+  const lines = details.flatMap((detail) => detail.split("\n"));
+  return [head, ...lines.map((line) => `  ${line}`)].join("\n");
 }

@@ -24,6 +24,6 @@ export async function renderCommand(context: CommandContext, options: RenderOpti
         ? `wrote ${shown}: DynamoDB Local and ${config.nodes} Vault node${config.nodes === 1 ? "" : "s"} (project ${config.project})`
         : `${shown} is up to date (project ${config.project})`,
     );
-    context.output.hint(`start it: docker compose -f ${shown} up -d --wait, or vault-ha up`);
+    context.output.hint(`start it: docker compose -f ${shown} up -d, or vault-ha up`);
   }
 }

@@ -111,7 +111,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "vault-ha render",
       "vault-ha render --nodes 1 --in-memory -o /tmp/vault.yml",
       "vault-ha render --set storage.billing_mode=PAY_PER_REQUEST",
-      "docker compose -f compose.generated.yml up -d --wait   # sealed, uninitialised nodes",
+      "docker compose -f compose.generated.yml up -d   # sealed, uninitialised nodes",
     ],
     load: () => import("./render.js").then((module) => module.renderCommand),
   },

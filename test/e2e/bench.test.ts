@@ -38,6 +38,7 @@ it("npm run bench -- --quick runs every section and prints the table", {
     "failover downtime, docker stop",
     "startCluster, 1 node (ephemeral)",
     "startCluster, 3 nodes (ephemeral)",
+    "floor: DynamoDB Local alone, run to first answer",
     "startCluster, reuse (healthy cluster handed over)",
     "idle 3-node cluster, machine CPU",
     "dashboard idle CPU (1 s refresh)",

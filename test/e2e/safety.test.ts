@@ -546,6 +546,51 @@ describe("bad input: one line, a documented exit code, nothing created or delete
     expect(reset.exitCode, reset.stderr).toBe(0);
   });
 
+  it("a Compose build that fails (a --vault-image base that exists nowhere): exit 6 naming the command, nothing created, and the next up completes", async () => {
+    // No registry answers here, and nobody has this image: `docker compose build` fails.
+    const missing = `${testProject("no-such-base")}/vault:0.0.0`;
+    const args = ["--nodes", "1"];
+    const before = await engineInventory();
+    const up = await cluster.run(["up", ...args, "--vault-image", missing]);
+    expect(up.exitCode, up.stderr).toBe(6);
+    const lines = up.stderr.trimEnd().split("\n");
+    const errors = lines.filter((line) => line.startsWith("error: "));
+    expect(errors, up.stderr).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      new RegExp(
+        `^error: building the images failed: docker compose -p ${cluster.project} -f \\S+ build dynamodb vault-1$`,
+      ),
+    );
+    // What follows the line is the command's own output (its last lines), which names the image.
+    const output = lines.slice(lines.indexOf(errors[0] as string) + 1);
+    expect(output[0]).toMatch(/^ {2}\S/);
+    expect(output.join("\n")).toContain(missing);
+    expect(up.stderr).toContain("✖ building the images (docker compose build)");
+    expect(up.stderr).not.toMatch(/\n\s+at /);
+    // Nothing was started: no container, network or volume of the project
+    // (nor any other), no image under the tag it would have built, no keys.
+    expect(await projectResources(cluster.project)).toEqual({
+      containers: [],
+      networks: [],
+      volumes: [],
+    });
+    expect(await engineInventory()).toEqual(before);
+    await expect(docker.getImage(builtImageTag("vault", missing)).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+    const state = path.join(cluster.stateDir, cluster.project);
+    expect(existsSync(path.join(state, "init.json"))).toBe(false);
+    expect(existsSync(path.join(state, "up.lock"))).toBe(false);
+
+    // No half-made cluster stands in the way: the next up (the default image) completes.
+    const next = await cluster.run(["up", ...args]);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stdout).toContain("(newly initialised)");
+    await expectOneActive(cluster.urls(1));
+    const reset = await cluster.run(["reset", "--yes"]);
+    expect(reset.exitCode, reset.stderr).toBe(0);
+  });
+
   it("reset while an up of the same project runs is refused, naming the lock file", async () => {
     const child = cluster.spawn(["up"]);
 

@@ -54,7 +54,10 @@ export class ClusterProbe extends ClusterPart {
     const endpoint = this.dynamodbEndpoint(container);
     const base = {
       container: container?.state ?? "missing",
-      healthy: container?.health === "healthy",
+      // Not "Docker says healthy": its healthcheck runs every 30 s, and
+      // vault-ha asks DynamoDB itself. Running and not declared unhealthy;
+      // when asked, it must also have answered (below).
+      healthy: container?.state === "running" && container.health !== "unhealthy",
       table: this.config.storage.table,
       endpoint: container ? endpoint : undefined,
     };
@@ -85,6 +88,7 @@ export class ClusterProbe extends ClusterPart {
       this.forgetTable();
       return {
         ...base,
+        healthy: false,
         tableStatus: undefined,
         itemCount: undefined,
         lock: undefined,
