@@ -12,6 +12,15 @@ function recorder() {
 }
 
 describe("progress events", () => {
+  it("without a clock of its own, times steps with the real one", async () => {
+    const events: ProgressEvent[] = [];
+    await progressEvents((event) => events.push(event)).run("a step", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    const end = events.find((event) => event.kind === "step-end");
+    expect(end?.kind === "step-end" && end.elapsedMs).toBeGreaterThanOrEqual(15);
+  });
+
   it("a step reports start, its details with elapsed time, and its end", async () => {
     const { events, progress, advance } = recorder();
     const result = await progress.run("starting", async (step) => {

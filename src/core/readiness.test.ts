@@ -56,5 +56,18 @@ describe("readiness conditions", () => {
       done: false,
       last: "vault-3",
     });
+    // The timeout message names what was awaited, and every node still pending.
+    expect(condition.what).toBe("vault-1, vault-3 to report sealed");
+    expect(condition.check(fakeStatus(["standby", "active", "standby"]))).toEqual({
+      done: false,
+      last: "vault-1, vault-3",
+    });
+  });
+
+  it("nodesSealed: a named node the snapshot does not have is not sealed (no crash)", () => {
+    expect(nodesSealed(["vault-9"]).check(fakeStatus(["sealed"]))).toEqual({
+      done: false,
+      last: "vault-9",
+    });
   });
 });
