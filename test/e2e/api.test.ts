@@ -188,6 +188,47 @@ describe("a handle removes only what it created", () => {
     expect(JSON.parse(await readFile(keysFile, "utf8")).rootToken).toBe(keys.rootToken);
   });
 
+  it("two runs on one engine: another run's whole CI flow (up, prune, reset) leaves this run's cluster as it was", async () => {
+    await using mine = await startCluster({ ephemeral: true, nodes: 1 });
+    const containerIds = async (project: string) =>
+      (
+        await docker.listContainers({
+          all: true,
+          filters: { label: [`com.docker.compose.project=${project}`] },
+        })
+      )
+        .map((container) => container.Id)
+        .sort();
+    const before = await containerIds(mine.project);
+    // The other run: its own HOME and state, as another CI job on a shared
+    // engine has; the CLI flow the README documents for CI.
+    const other = await mkdtemp(path.join(tmpdir(), "vault-ha-other-run-"));
+    try {
+      const env = {
+        HOME: other,
+        XDG_STATE_HOME: path.join(other, "state"),
+        XDG_CACHE_HOME: path.join(other, "cache"),
+      };
+      const up = await runCli(["up", "--ephemeral", "--nodes", "1", "--json"], { cwd: other, env });
+      expect(up.exitCode, up.stderr).toBe(0);
+      const { project } = JSON.parse(up.stdout) as { project: string };
+      expect(project).not.toBe(mine.project);
+      const pruned = await runCli(["prune", "--yes"], { cwd: other, env });
+      expect(pruned.exitCode, pruned.stderr).toBe(0);
+      const reset = await runCli(["reset", "--yes", "--project", project], { cwd: other, env });
+      expect(reset.exitCode, reset.stderr).toBe(0);
+      expect(await projectResources(project)).toEqual(empty);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+    // Ours: the same containers, and still one active node by Vault's own answer.
+    expect(await containerIds(mine.project)).toEqual(before);
+    await expectOneActive(
+      mine.nodes.map((node) => node.url),
+      { endpoint: mine.dynamodbEndpoint },
+    );
+  });
+
   it("before starting, prunes ephemeral clusters of dead owners only: a live owner's and unlabelled resources survive", async () => {
     const dead = testProject("dead-owner");
     const live = testProject("live-owner");
