@@ -22,7 +22,8 @@ export async function nodeTruth(url: string): Promise<NodeTruth> {
   );
   const leader =
     health === 200 || health === 429
-      ? await vaultRequest(url, "GET", "sys/leader").catch(() => undefined)
+      ? // A node that just answered its health must answer this too: a failure fails the caller.
+        await vaultRequest(url, "GET", "sys/leader")
       : undefined;
   return {
     url,

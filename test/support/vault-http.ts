@@ -38,11 +38,22 @@ export async function eventually<T>(
   intervalMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + budgetMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await check().catch(() => undefined);
+    // A failing check is "not yet" while the budget lasts (a node restarting
+    // refuses connections); the timeout names the last failure, never hides it.
+    let value: T | undefined | false;
+    try {
+      value = await check();
+    } catch (error) {
+      lastError = error;
+    }
     if (value) return value;
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${budgetMs} ms waiting for ${what}`);
+      throw new Error(
+        `timed out after ${budgetMs} ms waiting for ${what}${lastError ? ` (last failure: ${(lastError as Error).message})` : ""}`,
+        { cause: lastError },
+      );
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
