@@ -16,13 +16,7 @@ set -euo pipefail
 [ $# -gt 0 ] || die "usage: as-test-user.sh CMD [ARGS...]"
 if [ "$(id -u)" != 0 ]; then exec "$@"; fi
 
-user=${VAULT_HA_TEST_USER:-vaultha-ci}
-getent group docker >/dev/null || groupadd --system docker
-if ! id -u "$user" >/dev/null 2>&1; then
-  useradd --create-home --shell /bin/bash --groups docker "$user"
-  log "created the test user $user (group docker)"
-fi
-id -nG "$user" | tr ' ' '\n' | grep -qx docker || usermod -aG docker "$user"
+user=$(ensure_test_user)
 
 # The engine's socket must be usable by the docker group, as on a laptop.
 socket=${DOCKER_HOST:-unix:///var/run/docker.sock}
@@ -66,7 +60,7 @@ allowed=(
 )
 # The machine's trust store and proxy settings pass too: a user's npm and
 # Node reach the package registry the way root's do.
-for name in CI DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT VAULT_HA_TESTBED_CACHE VAULT_HA_TEST_PREFIX \
+for name in $(compgen -v VAULT_HA_BED_) CI DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT VAULT_HA_TESTBED_CACHE VAULT_HA_TEST_PREFIX \
   NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
   if [ -n "${!name:-}" ]; then allowed+=("$name=${!name}"); fi
 done

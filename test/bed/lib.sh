@@ -28,8 +28,9 @@ step() {
 
 apt_updated=
 apt_install() {
-  if [ -z "$apt_updated" ]; then apt-get update -qq >&2; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+  # Two bed scripts may install at once: wait for dpkg's lock, do not fail.
+  if [ -z "$apt_updated" ]; then apt-get update -qq -o DPkg::Lock::Timeout=600 >&2; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$@" >&2
 }
 
 # The machine's own Debian mirror URI, never written into the repository.
@@ -39,4 +40,17 @@ debian_mirror() {
   [ -n "$uri" ] || uri=$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $2}')
   [ -n "$uri" ] || die "no Debian mirror found in the apt sources"
   echo "$uri"
+}
+
+# ensure_test_user: creates (once) the ordinary user the tests run as, in group
+# `docker`, and prints its name. Root only.
+ensure_test_user() {
+  local user=${VAULT_HA_TEST_USER:-vaultha-ci}
+  getent group docker >/dev/null || groupadd --system docker
+  if ! id -u "$user" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/bash --groups docker "$user"
+    log "created the test user $user (group docker)"
+  fi
+  id -nG "$user" | tr ' ' '\n' | grep -qx docker || usermod -aG docker "$user"
+  echo "$user"
 }
