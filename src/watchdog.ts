@@ -9,7 +9,7 @@
  * It sweeps a few times: a `docker compose up` the owner started may outlive
  * it for a while and still be creating containers.
  */
-import { createDockerEngine } from "./adapters/docker/docker-engine.js";
+import { connectEngine } from "./adapters/docker/connect-engine.js";
 import { removeSession } from "./services/prune.js";
 
 const SWEEP_INTERVAL_MS = 2_000;
@@ -23,7 +23,8 @@ if (!sessionId) {
 }
 
 async function sweep(): Promise<void> {
-  const docker = createDockerEngine();
+  // The environment vault-ha pinned to its engine when it started this process.
+  const docker = connectEngine(process.env);
   const deadline = Date.now() + BUDGET_MS;
   let quiet = 0;
   while (quiet < QUIET_SWEEPS && Date.now() < deadline) {

@@ -62,6 +62,7 @@ const rows = (lines: readonly string[]) =>
 const DEFAULT_ROWS = [
   ["project", '"vault-ha"', "default"],
   ["nodes", "3", "default"],
+  ["bindAddress", '"auto"', "default"],
   ["vault.image", '"hashicorp/vault:1.21.1"', "default"],
   ["vault.hostPort", "8200", "default"],
   ["vault.mlock", "false", "default"],
@@ -93,7 +94,7 @@ describe("vault-ha config", () => {
     expect(lines[0]).toBe(
       `project                          "vault-ha"                         default`,
     );
-    expect(lines[3]).toBe(
+    expect(lines[4]).toBe(
       `vault.hostPort                   8200                               default`,
     );
   });
@@ -166,14 +167,14 @@ describe("vault-ha config --keys", () => {
     const { ctx, lines, loads } = context();
     await configCommand(ctx, { keys: true });
     expect(loads()).toBe(0);
-    expect(lines).toHaveLength(25);
+    expect(lines).toHaveLength(28);
     expect(lines[0]).toBe("project                          string   VAULT_HA_PROJECT");
     expect(lines).toContain("vault.hostPort                   number   VAULT_HA_VAULT_HOST_PORT");
     expect(lines).toContain(
       "dynamodb.inMemory                boolean  VAULT_HA_DYNAMODB_IN_MEMORY",
     );
     expect(lines.at(-1)).toBe(
-      "storage.session_token            string   VAULT_HA_STORAGE_SESSION_TOKEN",
+      "dynamodb.platform                string   VAULT_HA_DYNAMODB_PLATFORM",
     );
   });
 
@@ -181,7 +182,7 @@ describe("vault-ha config --keys", () => {
     const { ctx, values } = context();
     await configCommand(ctx, { keys: true, json: true });
     const [list] = values as [{ key: string; type: string; env: string }[]];
-    expect(list).toHaveLength(25);
+    expect(list).toHaveLength(28);
     expect(list).toContainEqual({
       key: "init.keyThreshold",
       type: "number",
@@ -192,7 +193,7 @@ describe("vault-ha config --keys", () => {
       type: "boolean",
       env: "VAULT_HA_STORAGE_HA_ENABLED",
     });
-    expect(new Set(list.map((row) => row.key)).size).toBe(25);
+    expect(new Set(list.map((row) => row.key)).size).toBe(28);
     // The variable a row names really sets that key (not just a string that looks right).
     for (const row of list.filter((entry) => entry.type === "boolean")) {
       const loaded = await loadConfig({ cwd: dir, env: { [row.env]: "true" }, flags: [] });

@@ -24,11 +24,11 @@ export async function pruneCommand(context: CommandContext, options: PruneOption
       `--older-than ${options.olderThan} is not a duration; use a whole number with s, m, h or d (e.g. 30m)`,
     );
   }
-  const [{ createDockerEngine }, { findEphemeralClusters, pruneClusters }] = await Promise.all([
-    import("../adapters/docker/docker-engine.js"),
+  const [{ connectEngine }, { findEphemeralClusters, pruneClusters }] = await Promise.all([
+    import("../adapters/docker/connect-engine.js"),
     import("../services/prune.js"),
   ]);
-  const docker = createDockerEngine();
+  const docker = connectEngine(context.env);
   await docker.ping();
   const clusters = await findEphemeralClusters(docker, {
     ...(olderThanMs === undefined ? {} : { olderThanMs }),

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { locateEngine } from "../adapters/docker/engine-location.js";
 import type { CommandContext } from "../cli-context.js";
 import { writeComposeFile } from "../services/compose-file.js";
 
@@ -10,10 +11,13 @@ export interface RenderOptions {
 
 export async function renderCommand(context: CommandContext, options: RenderOptions) {
   const { config } = await context.loadConfig();
+  const { placement } = locateEngine(context.env, config.bindAddress);
   const written = await writeComposeFile(
     config,
     path.resolve(context.cwd, options.output),
     options.certs,
+    undefined,
+    placement.bindAddress,
   );
   const shown = path.relative(context.cwd, written.file) || written.file;
   if (options.json) {

@@ -29,6 +29,12 @@ export const CONFIG_FLAGS: readonly { flag: string; key: string; description: st
     key: "dynamodb.hostPort",
     description: "host port of DynamoDB Local (default 8000)",
   },
+  {
+    flag: "--bind-address <ip>",
+    key: "bindAddress",
+    description:
+      "address host ports are published on (default auto: 127.0.0.1, or 0.0.0.0 for a remote engine)",
+  },
   { flag: "--key-shares <n>", key: "init.keyShares", description: "Shamir key shares (default 5)" },
   {
     flag: "--key-threshold <n>",
@@ -324,5 +330,19 @@ export const COMMANDS: readonly CommandSpec[] = [
       "vault-ha prune --yes --reuse        # also the clusters kept for reuse",
     ],
     load: () => import("./prune.js").then((module) => module.pruneCommand),
+  },
+  {
+    name: "doctor",
+    summary:
+      "Show the engine vault-ha uses and why (DOCKER_HOST, context or socket), its kind, version and rootless mode, Compose, and where ports answer",
+    options: [JSON_OPTION],
+    configFlags: true,
+    clusterFlags: false,
+    examples: [
+      "vault-ha doctor",
+      "DOCKER_HOST=tcp://docker:2375 vault-ha doctor   # GitLab's docker:dind service",
+      "vault-ha doctor --json",
+    ],
+    load: () => import("./doctor.js").then((module) => module.doctorCommand),
   },
 ];

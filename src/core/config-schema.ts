@@ -34,6 +34,27 @@ const image = z
   .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i)
   .meta({ allowed: "a Docker image reference such as hashicorp/vault:1.21.1" });
 
+// Compose's `platform`, e.g. linux/amd64 for DynamoDB Local on Apple Silicon.
+const platform = z
+  .string()
+  .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/)
+  .meta({ allowed: "an OS/architecture pair such as linux/amd64 or linux/arm64" });
+
+// An IP literal only: the value goes into Compose's `ports` as is.
+const bindAddress = z
+  .string()
+  .regex(/^(auto|\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]*)$/)
+  .refine(
+    (value) =>
+      value === "auto" ||
+      !value.includes(".") ||
+      value.split(".").every((part) => Number(part) <= 255),
+  )
+  .meta({
+    allowed:
+      "auto (127.0.0.1 for a local engine, 0.0.0.0 for a remote one) or an IP address such as 127.0.0.1 or 0.0.0.0",
+  });
+
 const PLAIN_URL_ALLOWED =
   "a plain http(s) URL such as http://dynamodb:8000 (no quotes, spaces, backslashes, '$', '{' or '}')";
 
@@ -117,6 +138,12 @@ export const configSchema = z
       .max(MAX_NODES)
       .meta({ allowed: `a whole number from 1 to ${MAX_NODES}` })
       .default(3),
+    /**
+     * Where host ports are published, on the engine's side. auto: loopback
+     * for a local engine; every interface when the engine is remote or this
+     * runs in a job container, since loopback would be out of reach there.
+     */
+    bindAddress: bindAddress.default("auto"),
     vault: z
       .strictObject({
         image: image.default(DEFAULT_VAULT_IMAGE),
@@ -124,6 +151,8 @@ export const configSchema = z
         hostPort: hostPort.default(8200),
         /** true: cap_add IPC_LOCK and let Vault lock memory; false: disable_mlock. */
         mlock: z.boolean().meta({ allowed: "true or false" }).default(false),
+        /** Compose `platform` of the Vault services; unset: the engine's own. */
+        platform: platform.optional(),
       })
       .prefault({}),
     dynamodb: z
@@ -143,6 +172,8 @@ export const configSchema = z
           .default("*"),
         /** In-memory DynamoDB keeps nothing across restarts and needs no volume. */
         inMemory: z.boolean().meta({ allowed: "true or false" }).default(false),
+        /** Compose `platform` of DynamoDB Local (linux/amd64 on Apple Silicon). */
+        platform: platform.optional(),
       })
       .prefault({}),
     storage: storageSchema,

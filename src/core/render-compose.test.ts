@@ -395,3 +395,41 @@ describe("built image tags: leading punctuation", () => {
     );
   });
 });
+
+describe("where ports are published, and platforms", () => {
+  const renderWith = (input: ConfigInput, bindAddress?: string) =>
+    parse(
+      renderCompose({ config: configOf(input), vaultServerTemplate: template, paths, bindAddress }),
+      { maxAliasCount: -1 },
+    ) as ComposeFile & { services: Record<string, Service & { platform?: string }> };
+
+  it("publishes on the address the engine's placement chose (a remote engine: every interface)", () => {
+    const compose = renderWith({ nodes: 2, vault: { hostPort: 0 } }, "0.0.0.0");
+    expect(compose.services["vault-1"]?.ports).toEqual(["0.0.0.0::8200"]);
+    expect(compose.services["vault-2"]?.ports).toEqual(["0.0.0.0::8200"]);
+    expect(compose.services.dynamodb?.ports).toEqual(["0.0.0.0:8000:8000"]);
+  });
+
+  it("brackets an IPv6 bind address, as Compose wants it", () => {
+    expect(renderWith({ nodes: 1 }, "::1").services["vault-1"]?.ports).toEqual(["[::1]:8200:8200"]);
+  });
+
+  it("sets each service's platform only when configured", () => {
+    const none = renderWith({ nodes: 1 });
+    expect(Object.values(none.services).some((service) => "platform" in service)).toBe(false);
+    const amd = renderWith({ nodes: 2, dynamodb: { platform: "linux/amd64" } });
+    expect(amd.services.dynamodb?.platform).toBe("linux/amd64");
+    expect(amd.services["dynamodb-table"]?.platform).toBe("linux/amd64");
+    expect(amd.services["vault-1"]?.platform).toBeUndefined();
+    const arm = renderWith({ nodes: 2, vault: { platform: "linux/arm64" } });
+    expect(arm.services["vault-2"]?.platform).toBe("linux/arm64");
+    expect(arm.services.dynamodb?.platform).toBeUndefined();
+  });
+
+  it("refuses a platform or bind address that is not one", () => {
+    expect(() => configOf({ dynamodb: { platform: "amd64" } })).toThrow();
+    expect(() => configOf({ bindAddress: "0.0.0.0; rm" })).toThrow();
+    expect(() => configOf({ bindAddress: "300.1.1.1" })).toThrow();
+    expect(configOf({ bindAddress: "0.0.0.0" }).bindAddress).toBe("0.0.0.0");
+  });
+});

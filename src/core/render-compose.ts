@@ -26,6 +26,11 @@ export interface RenderInput {
    * nothing without them).
    */
   readonly session?: Session | undefined;
+  /**
+   * The address ports are published on (ports-host.ts decides it from the
+   * engine); default 127.0.0.1.
+   */
+  readonly bindAddress?: string;
 }
 
 export const DYNAMODB_SERVICE = "dynamodb";
@@ -80,9 +85,13 @@ export function vaultServerConfig(config: Config, template: string): string {
   );
 }
 
-/** Loopback only: a local cluster is nobody else's business. Port 0: Docker picks. */
-const publish = (hostPort: number, containerPort: number) =>
-  `127.0.0.1:${hostPort === 0 ? "" : hostPort}:${containerPort}`;
+/**
+ * Loopback unless the engine is elsewhere: a local cluster is nobody else's
+ * business. Port 0: Docker picks. An IPv6 address is bracketed, as Compose
+ * wants it.
+ */
+const publish = (bindAddress: string, hostPort: number, containerPort: number) =>
+  `${bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress}:${hostPort === 0 ? "" : hostPort}:${containerPort}`;
 
 const labels = (
   config: Config,
@@ -207,6 +216,10 @@ export const DYNAMODB_JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialG
  */
 export function composeModel(input: RenderInput): Record<string, unknown> {
   const { config, paths } = input;
+  const bindAddress = input.bindAddress ?? "127.0.0.1";
+  // Compose's per-service platform; absent unless configured.
+  const dynamodbPlatform = config.dynamodb.platform ? { platform: config.dynamodb.platform } : {};
+  const vaultPlatform = config.vault.platform ? { platform: config.vault.platform } : {};
   const dynamodbImage = builtImageTag("dynamodb", config.dynamodb.image);
   const vaultImage = builtImageTag("vault", config.vault.image);
   const dynamodbBuild = {
@@ -220,6 +233,7 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
     [DYNAMODB_SERVICE]: {
       build: dynamodbBuild,
       image: dynamodbImage,
+      ...dynamodbPlatform,
       // -sharedDb: one database for every access key and region, so the AWS
       // CLI on the host sees the same table as Vault.
       command: [
@@ -238,7 +252,7 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
         DYNAMODB_CORS: config.dynamodb.cors,
         ...awsEnvironment(config),
       },
-      ports: [publish(config.dynamodb.hostPort, config.dynamodb.port)],
+      ports: [publish(bindAddress, config.dynamodb.hostPort, config.dynamodb.port)],
       ...(config.dynamodb.inMemory
         ? {}
         : { volumes: [`${DYNAMODB_DATA_VOLUME}:${DYNAMODB_DATA_DIR}`] }),
@@ -250,6 +264,7 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
     [TABLE_SERVICE]: {
       build: dynamodbBuild,
       image: dynamodbImage,
+      ...dynamodbPlatform,
       entrypoint: ["/bin/sh", "-ec"],
       command: [CREATE_TABLE_SCRIPT],
       environment: {
@@ -287,6 +302,7 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
     services[name] = {
       build: vaultBuild,
       image: vaultImage,
+      ...vaultPlatform,
       hostname: name,
       command: ["server"],
       environment: {
@@ -306,6 +322,7 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
       tmpfs: vaultTmpfs,
       ports: [
         publish(
+          bindAddress,
           config.vault.hostPort === 0 ? 0 : config.vault.hostPort + index - 1,
           VAULT_API_PORT,
         ),

@@ -30,6 +30,7 @@ describe("defaults", () => {
     expect(result.config).toEqual({
       project: "vault-ha",
       nodes: 3,
+      bindAddress: "auto",
       vault: { image: DEFAULT_VAULT_IMAGE, hostPort: 8200, mlock: false },
       dynamodb: {
         image: DEFAULT_DYNAMODB_IMAGE,

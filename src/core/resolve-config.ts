@@ -31,6 +31,8 @@ export const CONFIG_KEYS: ReadonlyMap<string, ScalarKind> = (() => {
   keys.set("storage.endpoint", "string");
   keys.set("storage.dynamodb_max_retries", "number");
   keys.set("storage.session_token", "string");
+  keys.set("vault.platform", "string");
+  keys.set("dynamodb.platform", "string");
   return keys;
 })();
 

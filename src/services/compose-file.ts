@@ -98,6 +98,7 @@ export async function writeComposeFile(
   file: string,
   certsDir?: string,
   session?: Session,
+  bindAddress?: string,
 ): Promise<WrittenComposeFile> {
   const absolute = path.resolve(file);
   await checkCertsDir(resolveCertsDir(path.dirname(absolute), certsDir));
@@ -106,6 +107,7 @@ export async function writeComposeFile(
     vaultServerTemplate: await loadVaultServerTemplate(),
     paths: buildPaths(path.dirname(absolute), certsDir),
     session,
+    bindAddress,
   });
   const previous = await readFile(absolute, "utf8").catch(() => undefined);
   if (previous === text) return { file: absolute, changed: false };

@@ -1,11 +1,13 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { ComposeCli } from "../adapters/compose/compose-cli.js";
-import { createDockerEngine } from "../adapters/docker/docker-engine.js";
+import { connectEngine } from "../adapters/docker/connect-engine.js";
+import { locateEngine } from "../adapters/docker/engine-location.js";
 import { createDynamoDbTable } from "../adapters/dynamodb/dynamodb-table.js";
 import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
 import { createVaultNodeClient } from "../adapters/vault/vault-node-client.js";
 import type { Config } from "../core/config-schema.js";
+import { composeEnvironment } from "../core/engine-endpoint.js";
 import { type Progress, SILENT } from "../core/progress.js";
 import type { Session } from "../core/session.js";
 import { createBuildCache } from "./build-cache.js";
@@ -51,11 +53,15 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     : options.ephemeral || existsSync(privateFile)
       ? privateFile
       : path.resolve(options.cwd, DEFAULT_COMPOSE_FILE);
-  const docker = createDockerEngine();
+  // One engine for every part: the Engine API, Compose and the watchdog.
+  const { endpoint, placement } = locateEngine(options.env, config.bindAddress);
+  const engineEnv = composeEnvironment(endpoint, options.env);
+  const docker = connectEngine(options.env, endpoint);
   return new ClusterService(config, {
     docker,
+    placement,
     compose: lazyAdapter<ComposeCli>(
-      async () => (await import("../adapters/compose/compose-cli.js")).createComposeCli(),
+      async () => (await import("../adapters/compose/compose-cli.js")).createComposeCli(engineEnv),
       { version: true, build: true, start: true, down: true, logs: true },
     ),
     vault: (url) => createVaultNodeClient(url, timeout),
@@ -66,7 +72,7 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     composeFile,
     certsDir: options.certsDir,
     session: sessionFor(options.session, readSession(keys.dir)),
-    env: options.env,
+    env: engineEnv,
     buildCache: createBuildCache({
       config,
       docker,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DockerUnavailableError, ExitCode, ExternalCommandError } from "../../core/errors.js";
-import { type ComposeBudgets, createComposeCli } from "./compose-cli.js";
+import { type ComposeBudgets, composeVersionSupported, createComposeCli } from "./compose-cli.js";
 
 /**
  * A `docker` that records its arguments and behaves as FAKE_DOCKER_MODE says.
@@ -12,7 +12,11 @@ import { type ComposeBudgets, createComposeCli } from "./compose-cli.js";
  */
 const FAKE_DOCKER = `#!/bin/sh
 printf '%s\\n' "$*" >> "$FAKE_DOCKER_LOG"
+printf 'DOCKER_BUILDKIT=%s\\n' "\${DOCKER_BUILDKIT-unset}" >> "$FAKE_DOCKER_LOG.env"
 case "$FAKE_DOCKER_MODE" in
+  old)
+    echo "v2.2.3"
+    ;;
   hang)
     echo "Container demo-dynamodb-1  Started"
     sleep 30 &
@@ -117,6 +121,25 @@ describe("the Compose CLI, run against a fake docker", () => {
     expect(await compose("ok").version()).toBe("2.29.1");
   });
 
+  it("refuses a Compose v2 older than the minimum, naming both versions", async () => {
+    const error = await compose("old")
+      .version()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DockerUnavailableError);
+    expect((error as Error).message).toBe(
+      "Compose 2.2.3 is too old; vault-ha needs Compose 2.3.0 or newer (the first to read the Compose file's top-level `name`); update the Docker Compose plugin",
+    );
+  });
+
+  it("builds with the classic builder only when asked (Podman)", async () => {
+    await compose("ok").build(target, { services: ["dynamodb"] });
+    await compose("ok").build(target, { services: ["dynamodb"], classicBuilder: true });
+    expect((await readFile(`${log}.env`, "utf8")).trim().split("\n")).toEqual([
+      "DOCKER_BUILDKIT=unset",
+      "DOCKER_BUILDKIT=0",
+    ]);
+  });
+
   it("shows the command and what it printed when a build fails", async () => {
     const error = await compose("fail")
       .build(target)
@@ -164,5 +187,14 @@ describe("the Compose CLI, run against a fake docker", () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ExternalCommandError);
     expect((error as Error).message).toContain("within 300 ms");
+  });
+});
+
+describe("composeVersionSupported", () => {
+  it("accepts the minimum and anything newer, Compose 5 included", () => {
+    for (const version of ["2.3.0", "2.26.1-4", "2.40.3", "5.0.1", "10.0.0"])
+      expect(composeVersionSupported(version)).toBe(true);
+    for (const version of ["2.2.3", "1.29.2", "2", "garbage"])
+      expect(composeVersionSupported(version)).toBe(false);
   });
 });

@@ -13,7 +13,16 @@ export interface ComposeCli {
   /** Builds the images of the file (`docker compose build`). */
   build(
     target: ComposeTarget,
-    options?: { services?: readonly string[]; onLine?: (line: string) => void },
+    options?: {
+      services?: readonly string[];
+      onLine?: (line: string) => void;
+      /**
+       * Build with the engine's classic builder (DOCKER_BUILDKIT=0): Podman's
+       * compatibility API has no BuildKit session, and buildx would want a
+       * moby/buildkit image instead.
+       */
+      classicBuilder?: boolean;
+    },
   ): Promise<void>;
   /**
    * Creates and starts the named services without their dependencies and
@@ -59,6 +68,26 @@ export const DEFAULT_COMPOSE_BUDGETS: ComposeBudgets = {
   buildMs: 900_000,
   logsMs: 120_000,
 };
+
+/**
+ * The oldest Compose v2 that reads vault-ha's file: the top-level `name`
+ * arrived in 2.3.0 (compose-spec/compose-go#231); `up --no-deps --detach`,
+ * `build SERVICE` and `service_completed_successfully` are older. Tested:
+ * 2.26.1 (see the README's engine table).
+ */
+export const MIN_COMPOSE_VERSION = "2.3.0";
+
+/** True for MIN_COMPOSE_VERSION and newer, including Compose 5.x; pre-release tails are ignored. */
+export function composeVersionSupported(version: string): boolean {
+  const parts = /^(\d+)\.(\d+)\.(\d+)/.exec(version)?.slice(1).map(Number);
+  const minimum = MIN_COMPOSE_VERSION.split(".").map(Number);
+  if (!parts) return false;
+  for (let index = 0; index < 3; index++) {
+    const [have, need] = [parts[index] as number, minimum[index] as number];
+    if (have !== need) return have > need;
+  }
+  return true;
+}
 
 const describeCommand = (args: readonly string[]) => `docker ${args.join(" ")}`;
 
@@ -111,8 +140,14 @@ export function createComposeCli(
     args: readonly string[],
     budgetMs: number,
     onLine?: (line: string) => void,
+    extraEnv?: Readonly<Record<string, string>>,
   ) => {
-    const subprocess = execa(command, args, { reject: false, env, all: true, stdin: "ignore" });
+    const subprocess = execa(command, args, {
+      reject: false,
+      env: extraEnv ? { ...env, ...extraEnv } : env,
+      all: true,
+      stdin: "ignore",
+    });
     const lines: string[] = [];
     const consume = (async () => {
       for await (const line of subprocess.iterable({ from: "all" })) {
@@ -131,9 +166,10 @@ export function createComposeCli(
     what: string,
     budgetMs: number,
     onLine?: (line: string) => void,
+    extraEnv?: Readonly<Record<string, string>>,
   ) => {
     const command = describeCommand(args);
-    const { outcome, output } = await capture("docker", args, budgetMs, onLine);
+    const { outcome, output } = await capture("docker", args, budgetMs, onLine, extraEnv);
     if (outcome === "timed out") {
       throw new ExternalCommandError(
         `${what} did not finish within ${describeBudget(budgetMs)} and was stopped: ${command}`,
@@ -171,9 +207,9 @@ export function createComposeCli(
         );
       }
       const version = String(outcome.stdout).trim().replace(/^v/, "");
-      if (!version.startsWith("2.") && !/^[3-9]\./.test(version)) {
+      if (!composeVersionSupported(version)) {
         throw new DockerUnavailableError(
-          `Compose ${version} is too old; vault-ha needs Compose v2 (\`docker compose version\`)`,
+          `Compose ${version} is too old; vault-ha needs Compose ${MIN_COMPOSE_VERSION} or newer (the first to read the Compose file's top-level \`name\`); update the Docker Compose plugin`,
         );
       }
       return version;
@@ -184,6 +220,7 @@ export function createComposeCli(
         "building the images",
         budget.buildMs,
         options.onLine,
+        options.classicBuilder ? { DOCKER_BUILDKIT: "0" } : undefined,
       );
     },
     async start(target, options) {

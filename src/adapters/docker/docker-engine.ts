@@ -79,6 +79,8 @@ export interface DockerEngineOptions {
   readonly timeoutMs?: number;
   /** Budget for ping, the first call every command makes, so it fails fast. Default 5 s. */
   readonly pingTimeoutMs?: number;
+  /** How messages name the engine (its DOCKER_HOST-style URL); default: read from the modem. */
+  readonly address?: string;
 }
 
 /** The parts of GET /containers/json vault-ha reads. */
@@ -228,7 +230,7 @@ export function createDockerEngine(
   const budgetMs = options.timeoutMs ?? 10_000;
   const pingBudgetMs = options.pingTimeoutMs ?? 5_000;
   const { modem } = connection;
-  const address = engineAddress(modem);
+  const address = options.address ?? engineAddress(modem);
 
   const dial = <T>(request: Modem.DialOptions): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -359,17 +361,22 @@ export function createDockerEngine(
     listContainers,
     listProjectContainers: (project) =>
       listContainers({ [COMPOSE_PROJECT_LABEL]: project }, { all: true }),
+    // Every running container, filtered here: Podman's compatibility API
+    // does not know Docker's `publish` filter (HTTP 500, "publish is an
+    // invalid filter"), and the list is short.
     containersPublishing: (hostPort) =>
       call("list containers", budgetMs, async (abortSignal) =>
         (
           await dial<RawContainer[]>({
             path: "/containers/json?",
             method: "GET",
-            options: { filters: { publish: [String(hostPort)] } },
+            options: {},
             abortSignal,
             statusCodes: LISTED,
           })
-        ).map(mapListed),
+        )
+          .map(mapListed)
+          .filter((container) => [...container.publishedPorts.values()].includes(hostPort)),
       ),
     removeContainer: (id) =>
       removal(`remove container ${id}`, (abortSignal) =>

@@ -5,7 +5,6 @@ import { ClusterNotHealthyError, ConflictError } from "../../core/errors.js";
 import { planUp } from "../../core/plan-up.js";
 import { everyNodeAnswers, oneActiveAllStandby, type Readiness } from "../../core/readiness.js";
 import { builtImageTag, DYNAMODB_SERVICE } from "../../core/render-compose.js";
-import { writeComposeFile } from "../compose-file.js";
 import { readSession, recordSession } from "../session-file.js";
 import { waitFor, waitUntil } from "../wait.js";
 import { initAnswerLost } from "./init.js";
@@ -38,12 +37,7 @@ export class BringUp extends ClusterPart {
       const { session } = this.deps;
       if (session && readSession(this.deps.keys.dir)?.id !== session.id)
         await recordSession(this.deps.keys.dir, session);
-      const written = await writeComposeFile(
-        this.config,
-        this.deps.composeFile,
-        this.deps.certsDir,
-        this.deps.session,
-      );
+      const written = await this.writeComposeFileTo(this.deps.composeFile);
       if (
         !written.changed &&
         before.summary === "healthy" &&
@@ -139,10 +133,12 @@ export class BringUp extends ClusterPart {
     const build = (await this.deps.buildCache?.needsBuild()) ?? true;
     const imagesBefore = build ? await this.builtImageIds() : [];
     if (build) {
+      const { podman } = await this.deps.docker.engineInfo();
       // One service per image: the table job shares DynamoDB's, every node vault-1's.
       await progress.run("building the images (docker compose build)", (step) =>
         compose.build(this.target, {
           services: [DYNAMODB_SERVICE, this.nodeNames()[0] as string],
+          classicBuilder: podman,
           onLine: (line) => {
             const stage = /^#\d+ \[([^\]]+)\]/.exec(line.trim())?.[1];
             if (stage && !stage.includes("internal")) step.detail(stage);

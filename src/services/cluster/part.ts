@@ -1,6 +1,8 @@
 import type { ComposeTarget } from "../../adapters/compose/compose-cli.js";
 import type { Config } from "../../core/config-schema.js";
+import { LOOPBACK, type PortsPlacement } from "../../core/ports-host.js";
 import { vaultServiceName } from "../../core/render-compose.js";
+import { writeComposeFile } from "../compose-file.js";
 import type { BringUp } from "./bring-up.js";
 import type { HandleResources } from "./handle-resources.js";
 import type { VaultInit } from "./init.js";
@@ -31,6 +33,28 @@ export abstract class ClusterPart {
 
   get target(): ComposeTarget {
     return { file: this.deps.composeFile, project: this.config.project };
+  }
+
+  /** Where published ports are bound and reached. */
+  get placement(): PortsPlacement {
+    return (
+      this.deps.placement ?? {
+        connectHost: LOOPBACK,
+        bindAddress: LOOPBACK,
+        reason: "a local engine",
+      }
+    );
+  }
+
+  /** The Compose file as this cluster renders it, at `file`. */
+  writeComposeFileTo(file: string) {
+    return writeComposeFile(
+      this.config,
+      file,
+      this.deps.certsDir,
+      this.deps.session,
+      this.placement.bindAddress,
+    );
   }
 
   get keysFile(): string {

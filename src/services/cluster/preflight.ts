@@ -3,10 +3,10 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { ConflictError } from "../../core/errors.js";
 import { COMPOSE_PROJECT_LABEL } from "../../core/labels.js";
+import { isLoopback, LOOPBACK } from "../../core/ports-host.js";
 import { DYNAMODB_SERVICE } from "../../core/render-compose.js";
 import { checkCertsDir, resolveCertsDir } from "../compose-file.js";
 import { ClusterPart } from "./part.js";
-import { HOST } from "./probe.js";
 
 /** Everything that can refuse a request, asked before anything is created. */
 export class Preflight extends ClusterPart {
@@ -55,7 +55,9 @@ export class Preflight extends ClusterPart {
           );
           return;
         }
-        if (holders.length === 0 && (await probePort(port)) === "in-use") {
+        // A local bind says something only when the engine publishes on this machine.
+        const local = isLoopback(this.placement.connectHost);
+        if (holders.length === 0 && local && (await probePort(port)) === "in-use") {
           problems.push(`host port ${port} (for ${service}) is in use by another process`);
         }
       }),
@@ -97,7 +99,9 @@ export function probePort(port: number): Promise<"free" | "in-use" | "unknown"> 
     server.once("error", (error: NodeJS.ErrnoException) =>
       resolve(error.code === "EADDRINUSE" ? "in-use" : "unknown"),
     );
-    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve("free")));
+    server.listen({ port, host: LOOPBACK, exclusive: true }, () =>
+      server.close(() => resolve("free")),
+    );
   });
 }
 

@@ -8,29 +8,33 @@ import {
   nodeStatus,
   type VaultProbe,
 } from "../../core/cluster-status.js";
+import { hostUrl } from "../../core/ports-host.js";
 import { DYNAMODB_SERVICE, VAULT_API_PORT } from "../../core/render-compose.js";
 import { ClusterPart } from "./part.js";
 import type { SnapshotOptions } from "./types.js";
-
-export const HOST = "127.0.0.1";
-const hostUrl = (port: number) => `http://${HOST}:${port}`;
 
 /** Where each node and DynamoDB answer from the host, and one status snapshot of them all. */
 export class ClusterProbe extends ClusterPart {
   // Published ports are read back from the container: with host port 0
   // Docker chose them, and only the container knows.
+  private hostUrl(port: number): string {
+    return hostUrl(this.placement.connectHost, port);
+  }
+
   private urlFor(index: number, container: ContainerInfo | undefined): string | undefined {
     const published = container?.publishedPorts.get(VAULT_API_PORT);
-    if (published) return hostUrl(published);
+    if (published) return this.hostUrl(published);
     return this.config.vault.hostPort === 0
       ? undefined
-      : hostUrl(this.config.vault.hostPort + index - 1);
+      : this.hostUrl(this.config.vault.hostPort + index - 1);
   }
 
   dynamodbEndpoint(container?: ContainerInfo): string | undefined {
     const published = container?.publishedPorts.get(this.config.dynamodb.port);
-    if (published) return hostUrl(published);
-    return this.config.dynamodb.hostPort === 0 ? undefined : hostUrl(this.config.dynamodb.hostPort);
+    if (published) return this.hostUrl(published);
+    return this.config.dynamodb.hostPort === 0
+      ? undefined
+      : this.hostUrl(this.config.dynamodb.hostPort);
   }
 
   private async probeNode(url: string): Promise<VaultProbe> {

@@ -5,7 +5,6 @@ import type { ComposeTarget } from "../../adapters/compose/compose-cli.js";
 import { acquireLock } from "../../adapters/fs/key-store.js";
 import { ProjectBusyError } from "../../core/errors.js";
 import { LABEL_PROJECT, LABEL_ROLE } from "../../core/labels.js";
-import { writeComposeFile } from "../compose-file.js";
 import { ClusterPart } from "./part.js";
 
 /** `down`, `reset` and `destroy`, and the project lock they share with `up`. */
@@ -22,7 +21,7 @@ export class Teardown extends ClusterPart {
     const dir = await mkdtemp(path.join(tmpdir(), `vault-ha-${this.config.project}-`));
     try {
       const file = path.join(dir, "compose.yml");
-      await writeComposeFile(this.config, file, this.deps.certsDir, this.deps.session);
+      await this.writeComposeFileTo(file);
       return await run({ file, project: this.config.project });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import type { DynamoDbTable, DynamoDbTarget } from "../../adapters/dynamodb/dyna
 import type { KeyStore } from "../../adapters/fs/key-store.js";
 import type { VaultNodeClient } from "../../adapters/vault/vault-node-client.js";
 import type { ClusterStatus } from "../../core/cluster-status.js";
+import type { PortsPlacement } from "../../core/ports-host.js";
 import type { Progress } from "../../core/progress.js";
 import type { Session } from "../../core/session.js";
 import type { BuildCache } from "../build-cache.js";
@@ -23,6 +24,8 @@ export interface ClusterDeps {
   readonly buildCache?: BuildCache;
   /** An ephemeral cluster's owner, put on every resource as labels. */
   readonly session?: Session | undefined;
+  /** Where published ports are bound and reached; absent: 127.0.0.1 for both. */
+  readonly placement?: PortsPlacement;
   /** The environment the watchdog process gets (the engine's settings). */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
