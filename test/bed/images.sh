@@ -20,18 +20,8 @@ engine_ok || die "no Docker engine answers; run through test/bed/with-docker.sh 
 VAULT_ROOTFS_PACKAGES="ca-certificates libcap2-bin dumb-init gosu"
 DYNAMODB_ROOTFS_PACKAGES="openjdk-17-jre-headless awscli ca-certificates"
 
-# quiet CMD...: runs CMD and shows its output only when it fails. On success
-# it is noise (debootstrap's and dpkg's progress, Maven's, the docker CLI's
-# legacy-builder notice) that hides the step timings this script prints.
-quiet() {
-  local out
-  if ! out=$("$@" 2>&1); then
-    printf '%s\n' "$out" | tail -n 40 >&2
-    return 1
-  fi
-}
-
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# quiet, have_image and ensure_rootfs (the Debian root filesystems) are in
+# lib.sh: engines/dind.sh builds its engine image on them too.
 
 # Stand-ins carry a label with a hash of everything they are built from
 # (versions, package lists, Dockerfile, entrypoint, helper scripts), so editing
@@ -52,45 +42,6 @@ try_pull() {
   [ "${CI:-}" = "true" ] && return 1
   [ -n "${VAULT_HA_TESTBED_NO_PULL:-}" ] && return 1
   timeout 120 docker pull -q "$1" >/dev/null 2>&1
-}
-
-# Debian root filesystem with PACKAGES installed, imported as an image.
-# Key: suite + package list. The debootstrap base is cached as a tarball.
-ensure_rootfs() {
-  local name=$1; shift
-  local packages="$*"
-  local key
-  key=$(printf '%s %s' "$DEBIAN_SUITE" "$packages" | sha256sum | cut -c1-12)
-  ROOTFS_IMAGE="vault-ha-testbed/rootfs-$name:$DEBIAN_SUITE-$key"
-  have_image "$ROOTFS_IMAGE" && return 0
-  local tarball="$BED_CACHE/rootfs/$name-$DEBIAN_SUITE-$key.tar"
-  if [ ! -f "$tarball" ]; then
-    local base="$BED_CACHE/rootfs/base-$DEBIAN_SUITE.tar"
-    if [ ! -f "$base" ]; then
-      command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
-      local dir
-      dir=$(mktemp -d)
-      step "debootstrap $DEBIAN_SUITE (minbase)" quiet debootstrap --variant=minbase "$DEBIAN_SUITE" "$dir" "$(debian_mirror)"
-      mkdir -p "$(dirname "$base")"
-      tar -C "$dir" -cf "$base.tmp" . && mv "$base.tmp" "$base"
-      rm -rf "$dir"
-    fi
-    local root
-    root=$(mktemp -d)
-    tar -C "$root" -xf "$base"
-    cp /etc/resolv.conf "$root/etc/resolv.conf"
-    mount -t proc proc "$root/proc"
-    # shellcheck disable=SC2064
-    trap "umount '$root/proc' 2>/dev/null || true" EXIT
-    step "apt-get install in $name root filesystem: $packages" \
-      quiet chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*"
-    umount "$root/proc"
-    trap - EXIT
-    : > "$root/etc/resolv.conf"
-    tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-    rm -rf "$root"
-  fi
-  step "docker import $ROOTFS_IMAGE" quiet docker import "$tarball" "$ROOTFS_IMAGE"
 }
 
 build_vault_standin() {

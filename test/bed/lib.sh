@@ -54,3 +54,61 @@ ensure_test_user() {
   id -nG "$user" | tr ' ' '\n' | grep -qx docker || usermod -aG docker "$user"
   echo "$user"
 }
+
+# quiet CMD...: runs CMD and shows its output only when it fails. On success
+# it is noise (debootstrap's and dpkg's progress, Maven's, the docker CLI's
+# legacy-builder notice) that hides the step timings this script prints.
+quiet() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    return 1
+  fi
+}
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# Debian root filesystem with PACKAGES installed, imported as an image and
+# named in ROOTFS_IMAGE (images.sh and engines/dind.sh build on it).
+# Key: suite + package list. The debootstrap base is cached as a tarball.
+ensure_rootfs() {
+  local name=$1; shift
+  local packages="$*"
+  local key
+  key=$(printf '%s %s' "$DEBIAN_SUITE" "$packages" | sha256sum | cut -c1-12)
+  ROOTFS_IMAGE="vault-ha-testbed/rootfs-$name:$DEBIAN_SUITE-$key"
+  have_image "$ROOTFS_IMAGE" && return 0
+  local tarball="$BED_CACHE/rootfs/$name-$DEBIAN_SUITE-$key.tar"
+  if [ ! -f "$tarball" ]; then
+    local base="$BED_CACHE/rootfs/base-$DEBIAN_SUITE.tar"
+    if [ ! -f "$base" ]; then
+      command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+      local dir
+      dir=$(mktemp -d)
+      step "debootstrap $DEBIAN_SUITE (minbase)" quiet debootstrap --variant=minbase "$DEBIAN_SUITE" "$dir" "$(debian_mirror)"
+      mkdir -p "$(dirname "$base")"
+      tar -C "$dir" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+      rm -rf "$dir"
+    fi
+    local root
+    root=$(mktemp -d)
+    tar -C "$root" -xf "$base"
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    mount -t proc proc "$root/proc"
+    # shellcheck disable=SC2064
+    trap "umount '$root/proc' 2>/dev/null || true" EXIT
+    # policy-rc.d forbids maintainer scripts to start services in the chroot
+    # (docker.io's would try to start dockerd there); it is gone afterwards.
+    printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+    chmod 0755 "$root/usr/sbin/policy-rc.d"
+    step "apt-get install in $name root filesystem: $packages" \
+      quiet chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*"
+    rm -f "$root/usr/sbin/policy-rc.d"
+    umount "$root/proc"
+    trap - EXIT
+    : > "$root/etc/resolv.conf"
+    tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -rf "$root"
+  fi
+  step "docker import $ROOTFS_IMAGE" quiet docker import "$tarball" "$ROOTFS_IMAGE"
+}

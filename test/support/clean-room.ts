@@ -14,7 +14,14 @@ const realHome = process.env.HOME ?? tmpdir();
 const room = mkdtempSync(path.join(tmpdir(), "vault-ha-room-"));
 const dropped = /^(VAULT_|AWS_|DEBUG$|NODE_OPTIONS$|NODE_DEBUG$|XDG_|NO_COLOR$|FORCE_COLOR$)/;
 for (const name of Object.keys(process.env)) {
-  if (dropped.test(name) && name !== "VAULT_HA_TEST_RUN" && name !== "VAULT_HA_TESTBED_CACHE") {
+  // VAULT_HA_BED_*: where the bed's extra engines are (test/bed/with-engines.sh); not read by vault-ha.
+  const bed = name.startsWith("VAULT_HA_BED_");
+  if (
+    dropped.test(name) &&
+    !bed &&
+    name !== "VAULT_HA_TEST_RUN" &&
+    name !== "VAULT_HA_TESTBED_CACHE"
+  ) {
     delete process.env[name];
   }
 }
