@@ -12,16 +12,16 @@ import { afterAll } from "vitest";
  */
 const realHome = process.env.HOME ?? tmpdir();
 const room = mkdtempSync(path.join(tmpdir(), "vault-ha-room-"));
+// Where the bed's extra engines are (test/bed/with-engines.sh), kept aside for
+// test/support/bed-engines.ts: vault-ha refuses VAULT_HA_* names it does not know.
+const bed: Record<string, string> = {};
+for (const [name, value] of Object.entries(process.env)) {
+  if (name.startsWith("VAULT_HA_BED_") && value) bed[name] = value;
+}
+(globalThis as { vaultHaBed?: Record<string, string> }).vaultHaBed = bed;
 const dropped = /^(VAULT_|AWS_|DEBUG$|NODE_OPTIONS$|NODE_DEBUG$|XDG_|NO_COLOR$|FORCE_COLOR$)/;
 for (const name of Object.keys(process.env)) {
-  // VAULT_HA_BED_*: where the bed's extra engines are (test/bed/with-engines.sh); not read by vault-ha.
-  const bed = name.startsWith("VAULT_HA_BED_");
-  if (
-    dropped.test(name) &&
-    !bed &&
-    name !== "VAULT_HA_TEST_RUN" &&
-    name !== "VAULT_HA_TESTBED_CACHE"
-  ) {
+  if (dropped.test(name) && name !== "VAULT_HA_TEST_RUN" && name !== "VAULT_HA_TESTBED_CACHE") {
     delete process.env[name];
   }
 }

@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { expect, it } from "vitest";
 import { packagePath } from "../../../src/package-paths.js";
-import { describeOnEngine } from "../../support/bed-engines.js";
+import { bedVariable, describeOnEngine } from "../../support/bed-engines.js";
 import { docker as mainEngine } from "../../support/docker.js";
 import { testProject } from "../../support/names.js";
 
@@ -34,9 +34,9 @@ describeOnEngine(
   "GitLab CI: a job container beside a docker:dind service",
   (dindHost) => {
     it("up --ephemeral, wait, a secret through env's VAULT_ADDR and reset, all from the job", async () => {
-      const network = process.env.VAULT_HA_BED_DIND_NETWORK as string;
-      const image = process.env.VAULT_HA_BED_ENGINE_IMAGE as string;
-      const nodeDir = process.env.VAULT_HA_BED_NODE_DIR as string;
+      const network = bedVariable("VAULT_HA_BED_DIND_NETWORK") as string;
+      const image = bedVariable("VAULT_HA_BED_ENGINE_IMAGE") as string;
+      const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
       const project = testProject("gitlab");
       const job = await execa(
         "docker",

@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { expect, it } from "vitest";
 import { packagePath } from "../../../src/package-paths.js";
-import { describeOnEngine } from "../../support/bed-engines.js";
+import { bedVariable, describeOnEngine } from "../../support/bed-engines.js";
 import { docker as mainEngine } from "../../support/docker.js";
 
 // GitHub Actions' `container:` jobs (and devcontainers): the job runs in a
@@ -26,7 +26,7 @@ describeOnEngine(
   "a job inside a container with the host's Docker socket",
   (image) => {
     it("startCluster() works from inside: URLs on the gateway, a secret written, stop() leaves nothing", async () => {
-      const nodeDir = process.env.VAULT_HA_BED_NODE_DIR as string;
+      const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
       const job = await execa(
         "docker",
         [
