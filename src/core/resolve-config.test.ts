@@ -7,6 +7,7 @@ import {
   envNameForKey,
   layerFromAssignments,
   layerFromEnv,
+  NON_CONFIG_ENV,
   parseScalar,
   resolveConfig,
 } from "./resolve-config.js";
@@ -523,5 +524,11 @@ describe("validation lines: whose value it is", () => {
     expect(errors[0]).toBe(
       "vault-ha.config.yaml: init.keyThreshold: 300 is not allowed; use a whole number from 1 to 255",
     );
+  });
+});
+
+describe("VAULT_HA_HOST", () => {
+  it("is a setting of the tool (where ports answer), not an unknown key", () => {
+    expect(NON_CONFIG_ENV.has("VAULT_HA_HOST")).toBe(true);
   });
 });

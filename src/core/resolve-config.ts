@@ -49,6 +49,8 @@ export const NON_CONFIG_ENV = new Set([
   "VAULT_HA_CONFIG",
   "VAULT_HA_STATE_DIR",
   "VAULT_HA_BUILD",
+  // Where published ports are reached (ports-host.ts).
+  "VAULT_HA_HOST",
   "VAULT_HA_TESTBED_CACHE",
   "VAULT_HA_TESTBED_NO_PULL",
   "VAULT_HA_TOOLS",

@@ -113,6 +113,31 @@ export function engineScenario(scenario: EngineScenario): void {
     expect(status.nodes.map((node) => node.url)).toEqual(up.nodes.map((node) => node.url));
   });
 
+  it("a host port this cluster publishes is refused to another project, naming the container", async () => {
+    if (!up) throw new Error("up did not run");
+    const port = new URL(up.dynamodbEndpoint).port;
+    const other = `${project}-other`;
+    const result = await cli([
+      "up",
+      "--project",
+      other,
+      "--nodes",
+      "1",
+      "--dynamodb-port",
+      port,
+      "--vault-port",
+      "0",
+    ]);
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `host port ${port} \\(for dynamodb\\) is published by container ${project}-dynamodb-1`,
+      ),
+    );
+    const left = await projectOn(scenario.engine(), other);
+    expect(left.containers).toEqual([]);
+  });
+
   it("step-down moves the active role to another node (raw sys/health)", async () => {
     if (!up) throw new Error("up did not run");
     const urls = up.nodes.map((node) => node.url);

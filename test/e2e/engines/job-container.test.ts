@@ -25,6 +25,43 @@ describeOnEngine(
   "VAULT_HA_BED_ENGINE_IMAGE",
   "a job inside a container with the host's Docker socket",
   (image) => {
+    const doctorInJob = async (extra: string[]) => {
+      const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
+      const run = await execa("docker", [
+        "run",
+        "--rm",
+        ...extra,
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        "-v",
+        `${packagePath()}:/vault-ha:ro`,
+        "-v",
+        `${nodeDir}:/opt/node:ro`,
+        image,
+        "/opt/node/bin/node",
+        "/vault-ha/bin/vault-ha.js",
+        "doctor",
+        "--json",
+      ]);
+      return JSON.parse(run.stdout) as {
+        ports: { connectHost: string; bindAddress: string; reason: string };
+        socketMountedIn: boolean;
+      };
+    };
+
+    it("doctor: the mounted socket is seen, ports go to the gateway; VAULT_HA_HOST overrides it", async () => {
+      const seen = await doctorInJob([]);
+      expect(seen.socketMountedIn).toBe(true);
+      expect(seen.ports.bindAddress).toBe("0.0.0.0");
+      expect(seen.ports.reason).toMatch(/default gateway/);
+      const overridden = await doctorInJob(["-e", "VAULT_HA_HOST=host.docker.internal"]);
+      expect(overridden.ports).toMatchObject({
+        connectHost: "host.docker.internal",
+        bindAddress: "0.0.0.0",
+        reason: "VAULT_HA_HOST",
+      });
+    });
+
     it("startCluster() works from inside: URLs on the gateway, a secret written, stop() leaves nothing", async () => {
       const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
       const job = await execa(
