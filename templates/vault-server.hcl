@@ -14,13 +14,16 @@ ui = true
 # forbid; vault-ha drops mlock unless `vault.mlock: true` adds IPC_LOCK.
 disable_mlock = {{ disable_mlock }}
 
-# The API listener. Plain HTTP: the cluster runs on your machine only.
-# Request forwarding between nodes uses the cluster port, which Vault always
-# protects with its own TLS.
+# The API listener: plain HTTP unless `tls: true` (then a certificate from
+# vault-ha's local CA, written into the container at start). Request
+# forwarding between nodes uses the cluster port, which Vault always protects
+# with its own TLS.
 listener "tcp" {
   address         = "0.0.0.0:8200"
   cluster_address = "0.0.0.0:8201"
-  tls_disable     = true
+  tls_disable     = {{ tls_disable }}
+  tls_cert_file   = "{{ tls_cert_file }}"
+  tls_key_file    = "{{ tls_key_file }}"
 }
 
 # Every node stores its data in one DynamoDB table and competes for the HA

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
@@ -75,6 +76,15 @@ export interface VaultHaCluster extends AsyncDisposable {
   readonly unsealKeys: readonly string[];
   /** DynamoDB Local from the host, e.g. http://127.0.0.1:32770. */
   readonly dynamodbEndpoint: string;
+  /**
+   * The load balancer's one address (loadBalancer.enabled): it follows the
+   * active node through failovers. Undefined without a balancer.
+   */
+  readonly loadBalancerUrl: string | undefined;
+  /** The local CA's certificate, PEM (tls: true); undefined without TLS. */
+  readonly caCert: string | undefined;
+  /** Its file, for VAULT_CACERT or a client's `ca` option (tls: true). */
+  readonly caCertPath: string | undefined;
   readonly config: Config;
   /**
    * True when this handle created the cluster's containers. A handle that
@@ -326,6 +336,9 @@ function clusterHandle(
       rootToken: stored.rootToken,
       unsealKeys: stored.keys,
       dynamodbEndpoint: status.dynamodb.endpoint ?? "",
+      loadBalancerUrl: status.loadBalancer?.url,
+      caCert: service.config.tls ? readFileSync(service.caFile, "utf8") : undefined,
+      caCertPath: service.config.tls ? service.caFile : undefined,
       stop: handle.stop,
       kill: (node) => service.nodeContainer(node, "kill"),
       async stepDown() {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import path from "node:path";
 import type { CommandContext } from "../cli-context.js";
 import { newSession, reuseIdentity } from "../core/ephemeral.js";
 import { DEFAULT_COMPOSE_FILE } from "../core/files.js";
@@ -22,7 +23,16 @@ export async function openCluster(
   context: CommandContext,
   options: ClusterCommandOptions,
 ): Promise<ClusterService> {
-  const loaded = (await context.loadConfig()).config;
+  const { config: fromLayers, sources } = await context.loadConfig();
+  const [{ stateRoot }, { readTopology, withRecordedTopology }] = await Promise.all([
+    import("../adapters/fs/key-store.js"),
+    import("../services/topology-file.js"),
+  ]);
+  const loaded = withRecordedTopology(
+    fromLayers,
+    sources,
+    readTopology(path.join(stateRoot(context.env), fromLayers.project)),
+  );
   // The project is named after the configuration, so the next run with the
   // same settings finds this cluster; no owner process, so no prune without --reuse.
   const reuse = options.reuse ? reuseIdentity(loaded, hostname(), new Date()) : undefined;

@@ -81,6 +81,12 @@ const DEFAULT_ROWS = [
   ["storage.dynamodb_allow_updates", "false", "default"],
   ["storage.access_key", '"vaultha"', "default"],
   ["storage.secret_key", '"vaultha"', "default"],
+  ["tls", "false", "default"],
+  ["seal.type", '"shamir"', "default"],
+  ["seal.hostPort", "8199", "default"],
+  ["loadBalancer.enabled", "false", "default"],
+  ["loadBalancer.hostPort", "8100", "default"],
+  ["loadBalancer.image", '"haproxy:2.6.12"', "default"],
   ["init.keyShares", "5", "default"],
   ["init.keyThreshold", "3", "default"],
 ];
@@ -167,7 +173,7 @@ describe("vault-ha config --keys", () => {
     const { ctx, lines, loads } = context();
     await configCommand(ctx, { keys: true });
     expect(loads()).toBe(0);
-    expect(lines).toHaveLength(28);
+    expect(lines).toHaveLength(34);
     expect(lines[0]).toBe("project                          string   VAULT_HA_PROJECT");
     expect(lines).toContain("vault.hostPort                   number   VAULT_HA_VAULT_HOST_PORT");
     expect(lines).toContain(
@@ -182,7 +188,7 @@ describe("vault-ha config --keys", () => {
     const { ctx, values } = context();
     await configCommand(ctx, { keys: true, json: true });
     const [list] = values as [{ key: string; type: string; env: string }[]];
-    expect(list).toHaveLength(28);
+    expect(list).toHaveLength(34);
     expect(list).toContainEqual({
       key: "init.keyThreshold",
       type: "number",
@@ -193,7 +199,7 @@ describe("vault-ha config --keys", () => {
       type: "boolean",
       env: "VAULT_HA_STORAGE_HA_ENABLED",
     });
-    expect(new Set(list.map((row) => row.key)).size).toBe(28);
+    expect(new Set(list.map((row) => row.key)).size).toBe(34);
     // The variable a row names really sets that key (not just a string that looks right).
     for (const row of list.filter((entry) => entry.type === "boolean")) {
       const loaded = await loadConfig({ cwd: dir, env: { [row.env]: "true" }, flags: [] });

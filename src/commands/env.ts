@@ -101,8 +101,11 @@ export async function envCommand(
   }
   const { storage } = cluster.config;
   const variables = {
-    VAULT_ADDR: active.url,
+    // The balancer's one address follows the active node through failovers.
+    VAULT_ADDR: status.loadBalancer?.url ?? active.url,
     VAULT_TOKEN: keys.rootToken,
+    // tls: the cluster's own CA, so clients verify without skipping.
+    ...(cluster.config.tls ? { VAULT_CACERT: cluster.caFile } : {}),
     // What the host's AWS CLI and SDKs need to reach DynamoDB Local.
     AWS_ACCESS_KEY_ID: storage.access_key,
     AWS_SECRET_ACCESS_KEY: storage.secret_key,

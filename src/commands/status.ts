@@ -27,6 +27,12 @@ export function formatStatus(status: ClusterStatus): string[] {
   lines.push(
     `  dynamodb ${(dynamodb.endpoint ?? "-").padEnd(24)} ${dynamodb.container.padEnd(10)} ${dynamodb.healthy ? "healthy" : "not healthy"}, table ${dynamodb.table} ${dynamodb.tableStatus ?? "-"}, ${dynamodb.itemCount ?? "?"} items${dynamodb.lock ? `, HA lock expires ${dynamodb.lock.expiresAt}` : ""}`,
   );
+  const balancer = status.loadBalancer;
+  if (balancer) {
+    lines.push(
+      `  ${"balancer".padEnd(8)} ${(balancer.url ?? "-").padEnd(24)} ${balancer.container.padEnd(10)} ${balancer.reachesActive ? "reaches the active node" : "reaches no active node"}`,
+    );
+  }
   return lines;
 }
 

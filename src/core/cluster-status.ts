@@ -66,6 +66,16 @@ export interface ClusterStatus {
   /** Name of the one active node, if exactly one is active. */
   readonly active: string | undefined;
   readonly summary: ClusterSummary;
+  /** The load balancer, when loadBalancer.enabled. */
+  readonly loadBalancer?: LoadBalancerStatus;
+}
+
+export interface LoadBalancerStatus {
+  /** Its one address from the host. */
+  readonly url: string | undefined;
+  readonly container: string;
+  /** sys/health through it answered 200: it sends traffic to the active node. */
+  readonly reachesActive: boolean;
 }
 
 export type ClusterSummary =

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_DYNAMODB_IMAGE, DEFAULT_VAULT_IMAGE } from "./images.js";
+import { DEFAULT_DYNAMODB_IMAGE, DEFAULT_HAPROXY_IMAGE, DEFAULT_VAULT_IMAGE } from "./images.js";
 
 /** Highest node count: ports 8200..8208 and a screen the dashboard can show. */
 export const MAX_NODES = 9;
@@ -177,6 +177,31 @@ export const configSchema = z
       })
       .prefault({}),
     storage: storageSchema,
+    /**
+     * TLS on every Vault listener, with a local CA vault-ha creates (keys in
+     * the project's state folder, never in the Compose file or an image).
+     */
+    tls: z.boolean().meta({ allowed: "true or false" }).default(false),
+    /** How nodes unseal: Shamir keys (vault-ha unseals), or auto-unseal through a transit Vault. */
+    seal: z
+      .strictObject({
+        type: z
+          .enum(["shamir", "transit"])
+          .meta({ allowed: "shamir or transit" })
+          .default("shamir"),
+        /** Host port of the transit Vault (seal.type transit); 0: Docker picks. */
+        hostPort: hostPort.default(8199),
+      })
+      .prefault({}),
+    /** HAProxy in front of the nodes, sending traffic to the active node only. */
+    loadBalancer: z
+      .strictObject({
+        enabled: z.boolean().meta({ allowed: "true or false" }).default(false),
+        /** The one host port clients use; 0: Docker picks. */
+        hostPort: hostPort.default(8100),
+        image: image.default(DEFAULT_HAPROXY_IMAGE),
+      })
+      .prefault({}),
     init: z
       .strictObject({
         keyShares: z
@@ -256,6 +281,24 @@ export const configSchema = z
         config.vault.hostPort,
         (other) =>
           `a base port that keeps vault-${index} (host port ${hostPort}) off the port ${other} uses`,
+      );
+    }
+    if (config.loadBalancer.enabled) {
+      claim(
+        config.loadBalancer.hostPort,
+        "the load balancer",
+        ["loadBalancer", "hostPort"],
+        config.loadBalancer.hostPort,
+        (other) => `a port other than the one ${other} uses`,
+      );
+    }
+    if (config.seal.type === "transit") {
+      claim(
+        config.seal.hostPort,
+        "the transit Vault",
+        ["seal", "hostPort"],
+        config.seal.hostPort,
+        (other) => `a port other than the one ${other} uses`,
       );
     }
   });

@@ -22,6 +22,8 @@ describe("ephemeral clusters", () => {
       project: "vha-1234",
       vault: { hostPort: 0 },
       dynamodb: { hostPort: 0, inMemory: true },
+      loadBalancer: { hostPort: 0 },
+      seal: { hostPort: 0 },
     });
   });
 
@@ -30,6 +32,8 @@ describe("ephemeral clusters", () => {
       ["project", "vha-1234"],
       ["vault.hostPort", "0"],
       ["dynamodb.hostPort", "0"],
+      ["loadBalancer.hostPort", "0"],
+      ["seal.hostPort", "0"],
       ["dynamodb.inMemory", "true"],
     ]);
     // Both spellings give one configuration.

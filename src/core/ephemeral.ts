@@ -19,6 +19,8 @@ export function ephemeralDefaults(project: string) {
     project,
     vault: { hostPort: 0 },
     dynamodb: { hostPort: 0, inMemory: true },
+    loadBalancer: { hostPort: 0 },
+    seal: { hostPort: 0 },
   } as const;
 }
 
@@ -28,6 +30,8 @@ export function ephemeralAssignments(project: string): [string, string][] {
     ["project", project],
     ["vault.hostPort", "0"],
     ["dynamodb.hostPort", "0"],
+    ["loadBalancer.hostPort", "0"],
+    ["seal.hostPort", "0"],
     ["dynamodb.inMemory", "true"],
   ];
 }

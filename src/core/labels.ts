@@ -30,4 +30,11 @@ export const LABEL_REUSE = "dev.vault-ha.reuse";
 export const COMPOSE_PROJECT_LABEL = "com.docker.compose.project";
 export const COMPOSE_SERVICE_LABEL = "com.docker.compose.service";
 
-export type Role = "vault" | "dynamodb" | "dynamodb-table" | "dynamodb-data";
+export type Role =
+  | "vault"
+  | "dynamodb"
+  | "dynamodb-table"
+  | "dynamodb-data"
+  | "transit"
+  | "transit-data"
+  | "load-balancer";

@@ -5,6 +5,18 @@ import type { Config } from "./config-schema.js";
 import { escapeHclString, fillTemplate } from "./fill-template.js";
 import { LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, type Role } from "./labels.js";
 import { type Session, sessionLabels } from "./session.js";
+import {
+  composeSecretVariable,
+  HAPROXY_ENTRYPOINT,
+  haproxyConfig,
+  LB_SERVICE,
+  TLS_DIR,
+  TLS_ENTRYPOINT,
+  TRANSIT_DATA_VOLUME,
+  TRANSIT_SERVICE,
+  transitSealStanza,
+  transitServerConfig,
+} from "./topology.js";
 
 /** Where the build inputs are, as the Compose file should name them. */
 export interface BuildPaths {
@@ -63,25 +75,31 @@ export function vaultServerConfig(config: Config, template: string): string {
   const { storage } = config;
   const optional = (value: string | number | undefined) =>
     value === undefined ? undefined : String(value);
-  return fillTemplate(
-    template,
-    {
-      disable_mlock: String(!config.vault.mlock),
-      "storage.ha_enabled": String(storage.ha_enabled),
-      "storage.table": storage.table,
-      "storage.region": storage.region,
-      "storage.endpoint": storage.endpoint ?? `http://${DYNAMODB_SERVICE}:${config.dynamodb.port}`,
-      "storage.max_parallel": String(storage.max_parallel),
-      "storage.read_capacity": String(storage.read_capacity),
-      "storage.write_capacity": String(storage.write_capacity),
-      "storage.billing_mode": storage.billing_mode,
-      "storage.dynamodb_allow_updates": String(storage.dynamodb_allow_updates),
-      "storage.dynamodb_max_retries": optional(storage.dynamodb_max_retries),
-      "storage.access_key": storage.access_key,
-      "storage.secret_key": storage.secret_key,
-      "storage.session_token": optional(storage.session_token),
-    },
-    escapeHclString,
+  return (
+    fillTemplate(
+      template,
+      {
+        disable_mlock: String(!config.vault.mlock),
+        tls_disable: String(!config.tls),
+        tls_cert_file: config.tls ? `${TLS_DIR}/vault.pem` : undefined,
+        tls_key_file: config.tls ? `${TLS_DIR}/vault-key.pem` : undefined,
+        "storage.ha_enabled": String(storage.ha_enabled),
+        "storage.table": storage.table,
+        "storage.region": storage.region,
+        "storage.endpoint":
+          storage.endpoint ?? `http://${DYNAMODB_SERVICE}:${config.dynamodb.port}`,
+        "storage.max_parallel": String(storage.max_parallel),
+        "storage.read_capacity": String(storage.read_capacity),
+        "storage.write_capacity": String(storage.write_capacity),
+        "storage.billing_mode": storage.billing_mode,
+        "storage.dynamodb_allow_updates": String(storage.dynamodb_allow_updates),
+        "storage.dynamodb_max_retries": optional(storage.dynamodb_max_retries),
+        "storage.access_key": storage.access_key,
+        "storage.secret_key": storage.secret_key,
+        "storage.session_token": optional(storage.session_token),
+      },
+      escapeHclString,
+    ) + (config.seal.type === "transit" ? transitSealStanza() : "")
   );
 }
 
@@ -123,6 +141,9 @@ function awsEnvironment(config: Config) {
 class ComposeSyntax {
   constructor(readonly text: string) {}
 }
+
+/** A value Compose takes from the environment vault-ha runs it with (empty otherwise). */
+const fromCaller = (variable: string) => new ComposeSyntax(`\${${variable}:-}`);
 
 /**
  * Compose interpolates `${VAR}` and `$VAR` in every value of the file, from
@@ -216,6 +237,7 @@ export const DYNAMODB_JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialG
  */
 export function composeModel(input: RenderInput): Record<string, unknown> {
   const { config, paths } = input;
+  const scheme = config.tls ? "https" : "http";
   const bindAddress = input.bindAddress ?? "127.0.0.1";
   // Compose's per-service platform; absent unless configured.
   const dynamodbPlatform = config.dynamodb.platform ? { platform: config.dynamodb.platform } : {};
@@ -309,12 +331,26 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
         VAULT_LOCAL_CONFIG: "(alias)",
         // Other nodes and clients inside the network reach this node by its
         // service name; cluster traffic is always TLS, hence https.
-        VAULT_API_ADDR: `http://${name}:${VAULT_API_PORT}`,
+        VAULT_API_ADDR: `${scheme}://${name}:${VAULT_API_PORT}`,
         VAULT_CLUSTER_ADDR: `https://${name}:${VAULT_CLUSTER_PORT}`,
         // For `vault` commands run inside the container (healthcheck, exec).
-        VAULT_ADDR: `http://127.0.0.1:${VAULT_API_PORT}`,
+        VAULT_ADDR: `${scheme}://127.0.0.1:${VAULT_API_PORT}`,
         ...(config.vault.mlock ? {} : { SKIP_SETCAP: "true" }),
+        ...(config.tls
+          ? {
+              VAULT_CACERT: `${TLS_DIR}/ca.pem`,
+              // Filled by vault-ha when it runs Compose, from the state folder.
+              VAULT_TLS_CERT_B64: fromCaller(composeSecretVariable.cert(name)),
+              VAULT_TLS_KEY_B64: fromCaller(composeSecretVariable.key(name)),
+              VAULT_TLS_CA_B64: fromCaller(composeSecretVariable.ca),
+            }
+          : {}),
+        ...(config.seal.type === "transit"
+          ? // The transit seal reads its token from VAULT_TOKEN (never from this file).
+            { VAULT_TOKEN: fromCaller(composeSecretVariable.transitToken) }
+          : {}),
       },
+      ...(config.tls ? { entrypoint: ["/bin/sh", "-ec", TLS_ENTRYPOINT, "vault-tls"] } : {}),
       ...(config.vault.mlock ? { cap_add: ["IPC_LOCK"] } : {}),
       // The image declares these as volumes; with DynamoDB storage nothing
       // lives there, and tmpfs keeps Docker from leaving an anonymous volume
@@ -333,18 +369,49 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
     };
   }
 
+  if (config.seal.type === "transit") {
+    services[TRANSIT_SERVICE] = {
+      build: vaultBuild,
+      image: vaultImage,
+      ...vaultPlatform,
+      hostname: TRANSIT_SERVICE,
+      command: ["server"],
+      environment: {
+        VAULT_LOCAL_CONFIG: transitServerConfig(),
+        VAULT_ADDR: `http://127.0.0.1:${VAULT_API_PORT}`,
+        SKIP_SETCAP: "true",
+      },
+      volumes: [`${TRANSIT_DATA_VOLUME}:/vault/file`],
+      ports: [publish(bindAddress, config.seal.hostPort, VAULT_API_PORT)],
+      healthcheck: vaultHealthcheck,
+      labels: labels(config, "transit", {}, input.session),
+    };
+  }
+  if (config.loadBalancer.enabled) {
+    const nodes = Array.from({ length: config.nodes }, (_, index) => vaultServiceName(index + 1));
+    services[LB_SERVICE] = {
+      image: config.loadBalancer.image,
+      entrypoint: ["/bin/sh", "-ec", HAPROXY_ENTRYPOINT],
+      environment: { HAPROXY_CFG: haproxyConfig(config, nodes) },
+      ports: [publish(bindAddress, config.loadBalancer.hostPort, VAULT_API_PORT)],
+      labels: labels(config, "load-balancer", {}, input.session),
+    };
+  }
+  const volumes = {
+    ...(config.dynamodb.inMemory
+      ? {}
+      : { [DYNAMODB_DATA_VOLUME]: { labels: labels(config, "dynamodb-data", {}, input.session) } }),
+    ...(config.seal.type === "transit"
+      ? { [TRANSIT_DATA_VOLUME]: { labels: labels(config, "transit-data", {}, input.session) } }
+      : {}),
+  };
+
   return asComposeValues({
     name: config.project,
     "x-vault-server-config": vaultServerConfig(config, input.vaultServerTemplate),
     services,
     ...(input.session ? { networks: { default: { labels: sessionLabels(input.session) } } } : {}),
-    ...(config.dynamodb.inMemory
-      ? {}
-      : {
-          volumes: {
-            [DYNAMODB_DATA_VOLUME]: { labels: labels(config, "dynamodb-data", {}, input.session) },
-          },
-        }),
+    ...(Object.keys(volumes).length > 0 ? { volumes } : {}),
   }) as Record<string, unknown>;
 }
 

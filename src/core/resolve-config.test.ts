@@ -52,6 +52,9 @@ describe("defaults", () => {
         access_key: "vaultha",
         secret_key: "vaultha",
       },
+      tls: false,
+      seal: { type: "shamir", hostPort: 8199 },
+      loadBalancer: { enabled: false, hostPort: 8100, image: "haproxy:2.6.12" },
       init: { keyShares: 5, keyThreshold: 3 },
     });
   });

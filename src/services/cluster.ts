@@ -8,7 +8,9 @@ import type { ClusterParts } from "./cluster/part.js";
 import { Preflight } from "./cluster/preflight.js";
 import { ClusterProbe } from "./cluster/probe.js";
 import { Teardown } from "./cluster/teardown.js";
+import { TransitSeal } from "./cluster/transit.js";
 import type { ClusterDeps } from "./cluster/types.js";
+import { tlsDir } from "./tls-material.js";
 
 export { probePort } from "./cluster/preflight.js";
 export type {
@@ -97,6 +99,7 @@ export class ClusterService {
     parts.nodes = new NodeOperations(config, deps, parts);
     parts.teardown = new Teardown(config, deps, parts);
     parts.handle = new HandleResources(config, deps, parts);
+    parts.transit = new TransitSeal(config, deps, parts);
     this.parts = parts;
     lend(this, parts.probe, PROBE);
     lend(this, parts.preflight, PREFLIGHT);
@@ -111,5 +114,9 @@ export class ClusterService {
   }
   get keysFile(): string {
     return this.parts.probe.keysFile;
+  }
+  /** The local CA's certificate (tls: true), for VAULT_CACERT and clients. */
+  get caFile(): string {
+    return tlsDir(this.parts.probe.stateDir, "ca.pem");
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { ComposeCli } from "../adapters/compose/compose-cli.js";
 import { connectEngine } from "../adapters/docker/connect-engine.js";
@@ -15,6 +15,15 @@ import { ClusterService } from "./cluster.js";
 import { DEFAULT_COMPOSE_FILE, resolveCertsDir } from "./compose-file.js";
 import { lazyAdapter } from "./lazy-adapter.js";
 import { readSession } from "./session-file.js";
+import { tlsDir } from "./tls-material.js";
+
+const readTextIfPresent = (file: string) => {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+};
 
 export interface ClusterOptions {
   readonly cwd: string;
@@ -57,6 +66,13 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
   const { endpoint, placement } = locateEngine(options.env, config.bindAddress);
   const engineEnv = composeEnvironment(endpoint, options.env);
   const docker = connectEngine(options.env, endpoint);
+  // Read when a node is first asked: `up` makes the CA before any node starts.
+  let ca: string | undefined;
+  const caPem = () => {
+    if (!config.tls) return undefined;
+    ca ??= readTextIfPresent(tlsDir(keys.dir, "ca.pem"));
+    return ca;
+  };
   return new ClusterService(config, {
     docker,
     placement,
@@ -64,7 +80,8 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
       async () => (await import("../adapters/compose/compose-cli.js")).createComposeCli(engineEnv),
       { version: true, build: true, start: true, down: true, logs: true },
     ),
-    vault: (url) => createVaultNodeClient(url, timeout),
+    // With tls, every request verifies the node against the cluster's own CA.
+    vault: (url) => createVaultNodeClient(url, timeout, { ca: caPem() }),
     dynamodb: (target) => createDynamoDbTable(target, timeout),
     keys,
     // A library stays quiet unless asked: the CLI passes its terminal renderer.

@@ -38,6 +38,18 @@ export function StoragePanel(props: {
         </Text>
       ) : null}
       <Text>{clip(lockLine(props.status), props.width)}</Text>
+      {props.status.loadBalancer ? (
+        <Text
+          color={
+            props.color ? (props.status.loadBalancer.reachesActive ? "green" : "red") : undefined
+          }
+        >
+          {clip(
+            `Balancer ${props.status.loadBalancer.url ?? "-"}  ${props.status.loadBalancer.reachesActive ? "reaches the active node" : "reaches no active node"}`,
+            props.width,
+          )}
+        </Text>
+      ) : null}
     </Box>
   );
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# images.sh: makes sure the two base images vault-ha pins by default exist in
-# the local engine, tagged exactly like the official ones, so `vault-ha up`
-# never pulls. Present: nothing to do. On a laptop (not CI) a `docker pull` of
-# the official image is tried first. Otherwise a stand-in is built from
-# package registries only: Vault compiled from the Go module proxy, DynamoDB
-# Local from Maven Central, on a Debian root filesystem made by debootstrap.
+# images.sh: makes sure the base images vault-ha pins exist in the local
+# engine, tagged exactly like the official ones, so `vault-ha up` never pulls.
+# Present: nothing to do. On a laptop (not CI) a `docker pull` of the official
+# image is tried first. Otherwise a stand-in is built from package registries
+# only: Vault compiled from the Go module proxy, DynamoDB Local from Maven
+# Central, HAProxy from Debian's package, moto from PyPI, each on a Debian
+# root filesystem made by debootstrap.
 # Slow outputs are cached under $BED_CACHE, keyed by version. Needs an engine:
 # run it through with-docker.sh (npm run testbed does).
 set -euo pipefail
@@ -19,6 +20,11 @@ engine_ok || die "no Docker engine answers; run through test/bed/with-docker.sh 
 # DynamoDB Local: a Java 17 runtime and the AWS CLI the healthcheck uses.
 VAULT_ROOTFS_PACKAGES="ca-certificates libcap2-bin dumb-init gosu"
 DYNAMODB_ROOTFS_PACKAGES="openjdk-17-jre-headless awscli ca-certificates"
+# HAProxy: Debian's own build (the official image adds only ca-certificates).
+# moto: Python 3.11 with venv (its pip installs the cached wheels) and curl,
+# which the official image adds for healthchecks.
+HAPROXY_ROOTFS_PACKAGES="haproxy ca-certificates"
+MOTO_ROOTFS_PACKAGES="python3 python3-venv ca-certificates curl"
 
 # quiet, have_image and ensure_rootfs (the Debian root filesystems) are in
 # lib.sh: engines/dind.sh builds its engine image on them too.
@@ -96,6 +102,57 @@ build_dynamodb_standin() {
   rm -rf "$context"
 }
 
+build_haproxy_standin() {
+  # shellcheck disable=SC2086 # one argument per package
+  ensure_rootfs haproxy $HAPROXY_ROOTFS_PACKAGES
+  local context
+  context=$(mktemp -d)
+  cp "$bed_dir/haproxy/Dockerfile" "$bed_dir/haproxy/docker-entrypoint.sh" "$context/"
+  step "docker build $HAPROXY_IMAGE:$HAPROXY_VERSION" \
+    quiet docker build -q --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" --build-arg "HAPROXY_VERSION=$HAPROXY_VERSION" \
+    --label "$inputs_label=$WANT_INPUTS" -t "$HAPROXY_IMAGE:$HAPROXY_VERSION" "$context" >/dev/null
+  rm -rf "$context"
+}
+
+# moto_wheels: downloads moto[server] and its dependencies (pinned by
+# moto/constraints.txt) as wheels for CPython 3.11 on this machine's
+# architecture, whatever Python the host has, into the cache; prints the
+# folder. The image installs them with --no-index: no registry at build time.
+moto_wheels() {
+  local dir="$BED_CACHE/moto/$MOTO_VERSION" want
+  want=$(sha256sum < "$bed_dir/moto/constraints.txt" | cut -c1-16)
+  if [ "$(cat "$dir/wheels.stamp" 2>/dev/null)" != "$want" ]; then
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    local arch platforms=() minor
+    arch=$(uname -m)
+    # bookworm's glibc is 2.36: any manylinux wheel up to that fits.
+    for minor in $(seq 36 -1 17); do platforms+=(--platform "manylinux_2_${minor}_$arch"); done
+    rm -rf "$dir/wheels.tmp" && mkdir -p "$dir/wheels.tmp"
+    quiet python3 -m pip download -d "$dir/wheels.tmp" --only-binary=:all: \
+      --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
+      "${platforms[@]}" --platform "manylinux2014_$arch" --platform "linux_$arch" --platform any \
+      -c "$bed_dir/moto/constraints.txt" "moto[server]==$MOTO_VERSION"
+    rm -rf "$dir/wheels" && mv "$dir/wheels.tmp" "$dir/wheels"
+    echo "$want" > "$dir/wheels.stamp"
+  fi
+  echo "$dir/wheels"
+}
+
+build_moto_standin() {
+  local wheels
+  wheels=$(step "moto $MOTO_VERSION wheels (PyPI)" moto_wheels)
+  # shellcheck disable=SC2086 # one argument per package
+  ensure_rootfs moto $MOTO_ROOTFS_PACKAGES
+  local context
+  context=$(mktemp -d)
+  cp "$bed_dir/moto/Dockerfile" "$bed_dir/moto/constraints.txt" "$context/"
+  cp -r "$wheels" "$context/wheels"
+  step "docker build $MOTO_IMAGE:$MOTO_VERSION" \
+    quiet docker build -q --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" --build-arg "MOTO_VERSION=$MOTO_VERSION" \
+    --label "$inputs_label=$WANT_INPUTS" -t "$MOTO_IMAGE:$MOTO_VERSION" "$context" >/dev/null
+  rm -rf "$context"
+}
+
 # ensure IMAGE BUILD_FUNCTION INPUT_TEXT INPUT_FILES...
 ensure() {
   local image=$1 build=$2; shift 2
@@ -125,4 +182,10 @@ ensure "$VAULT_IMAGE:$VAULT_VERSION" build_vault_standin \
 ensure "$DYNAMODB_IMAGE:$DYNAMODB_VERSION" build_dynamodb_standin \
   "dynamodb-local $DYNAMODB_VERSION aws-sdk $DYNAMODB_AWSSDK_VERSION $DEBIAN_SUITE $DYNAMODB_ROOTFS_PACKAGES" \
   "$bed_dir/dynamodb/Dockerfile" "$bed_dir/dynamodb/pom.xml" "$bed_dir/dynamodb/relink-manifest.py"
-log "images ready in $((SECONDS - started)) s: $(docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "^($VAULT_IMAGE:$VAULT_VERSION|$DYNAMODB_IMAGE:$DYNAMODB_VERSION) " | tr '\n' ' ')"
+ensure "$HAPROXY_IMAGE:$HAPROXY_VERSION" build_haproxy_standin \
+  "haproxy $HAPROXY_VERSION $DEBIAN_SUITE $HAPROXY_ROOTFS_PACKAGES" \
+  "$bed_dir/haproxy/Dockerfile" "$bed_dir/haproxy/docker-entrypoint.sh"
+ensure "$MOTO_IMAGE:$MOTO_VERSION" build_moto_standin \
+  "moto $MOTO_VERSION $DEBIAN_SUITE $MOTO_ROOTFS_PACKAGES" \
+  "$bed_dir/moto/Dockerfile" "$bed_dir/moto/constraints.txt"
+log "images ready in $((SECONDS - started)) s: $(docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "^($VAULT_IMAGE:$VAULT_VERSION|$DYNAMODB_IMAGE:$DYNAMODB_VERSION|$HAPROXY_IMAGE:$HAPROXY_VERSION|$MOTO_IMAGE:$MOTO_VERSION) " | tr '\n' ' ')"

@@ -36,6 +36,11 @@ export interface ComposeCli {
       services: readonly string[];
       /** Pass --remove-orphans (default true). */
       removeOrphans?: boolean;
+      /**
+       * Variables the file takes from the caller (certificates, the seal
+       * token): given to this one Compose process, never written to disk.
+       */
+      env?: Readonly<Record<string, string>>;
     },
   ): Promise<void>;
   down(
@@ -236,6 +241,8 @@ export function createComposeCli(
         ],
         `starting ${options.services.join(", ")}`,
         budget.startMs,
+        undefined,
+        options.env,
       );
     },
     async down(target, options) {

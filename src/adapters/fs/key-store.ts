@@ -35,6 +35,12 @@ export interface StoredKeys {
    * files written before it existed.
    */
   readonly storage?: string;
+  /**
+   * How the cluster unseals: "shamir" (these are unseal keys) or "transit"
+   * (these are recovery keys). Absent in files written before it existed,
+   * which were all Shamir.
+   */
+  readonly sealType?: string;
 }
 
 /**
@@ -108,7 +114,8 @@ function asStoredKeys(value: unknown): StoredKeys | undefined {
     typeof keys.keyShares === "number" &&
     typeof keys.keyThreshold === "number" &&
     typeof keys.initializedAt === "string" &&
-    (keys.storage === undefined || typeof keys.storage === "string");
+    (keys.storage === undefined || typeof keys.storage === "string") &&
+    (keys.sealType === undefined || typeof keys.sealType === "string");
   return ok ? (value as StoredKeys) : undefined;
 }
 

@@ -23,11 +23,17 @@ export interface InitResult {
   readonly rootToken: string;
 }
 
+export interface VaultClientOptions {
+  /** PEM of the CA that signed the node's certificate (tls: true). */
+  readonly ca?: string;
+}
+
 /** One Vault node's HTTP API, reached through its own host port. */
 export interface VaultNodeClient {
   readonly url: string;
   health(): Promise<VaultHealth>;
-  init(shares: number, threshold: number): Promise<InitResult>;
+  /** `recovery`: the cluster auto-unseals, so Vault makes recovery keys. */
+  init(shares: number, threshold: number, options?: { recovery?: boolean }): Promise<InitResult>;
   /** Returns whether the node is still sealed after this key. */
   unseal(key: string): Promise<{ sealed: boolean; progress: number }>;
   leader(): Promise<VaultLeader>;
@@ -121,6 +127,7 @@ async function exchange(
   headers: Record<string, string>,
   body: string | undefined,
   signal: AbortSignal,
+  ca: string | undefined,
 ): Promise<Answer> {
   const transport = uri.protocol === "https:" ? await import("node:https") : http;
   return new Promise<Answer>((resolve, reject) => {
@@ -129,6 +136,8 @@ async function exchange(
       {
         method,
         agent: false,
+        // The cluster's own CA (tls: true); verification stays on.
+        ...(ca !== undefined && uri.protocol === "https:" ? { ca } : {}),
         headers:
           body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) },
         signal,
@@ -163,7 +172,7 @@ async function exchange(
  * error status throws, except sys/health's state codes, which resolve with
  * the body like any answer.
  */
-function vaultRequest(timeoutMs: number) {
+function vaultRequest(timeoutMs: number, ca?: string) {
   return async (options: RequestOptions): Promise<RawResponse> => {
     const describe = `${options.method} ${options.uri}`;
     const hasBody = options.json !== undefined && typeof options.json === "object";
@@ -179,6 +188,7 @@ function vaultRequest(timeoutMs: number) {
         },
         hasBody ? JSON.stringify(options.json) : undefined,
         signal,
+        ca,
       );
     } catch (error) {
       // The code says why (ECONNREFUSED, ENOTFOUND); a timeout aborts the request.
@@ -217,8 +227,8 @@ function vaultRequest(timeoutMs: number) {
  * node-vault passes in (strictSSL from VAULT_SKIP_VERIFY) are ignored, like
  * every other header and option vault-ha did not choose.
  */
-function requester(timeoutMs: number) {
-  const request = vaultRequest(timeoutMs);
+function requester(timeoutMs: number, ca?: string) {
+  const request = vaultRequest(timeoutMs, ca);
   return { defaults: () => request };
 }
 
@@ -252,11 +262,12 @@ function isolatedNodeVault(
   create: typeof createNodeVault,
   url: string,
   timeoutMs: number,
+  ca: string | undefined,
 ): createNodeVault.client {
   const client = create({
     endpoint: url,
     debug: () => {},
-    "request-promise": requester(timeoutMs),
+    "request-promise": requester(timeoutMs, ca),
   });
   return Object.assign(client, {
     // Set again: an empty `url` would have let VAULT_ADDR in.
@@ -284,16 +295,21 @@ function vaultAnswer({ statusCode, body }: RawResponse): unknown {
  * paths go through vaultRequest, so they time out, refuse redirects and map
  * errors alike.
  */
-export function createVaultNodeClient(url: string, timeoutMs = 2_000): VaultNodeClient {
+export function createVaultNodeClient(
+  url: string,
+  timeoutMs = 2_000,
+  options: VaultClientOptions = {},
+): VaultNodeClient {
+  const { ca } = options;
   const endpoint = url.replace(/\/$/, "");
-  const poll = vaultRequest(timeoutMs);
+  const poll = vaultRequest(timeoutMs, ca);
   let clients:
     | Promise<{ vault: createNodeVault.client; patient: createNodeVault.client }>
     | undefined;
   const nodeVault = () => {
     clients ??= import("node-vault").then(({ default: create }) => ({
-      vault: isolatedNodeVault(create, url, timeoutMs),
-      patient: isolatedNodeVault(create, url, Math.max(timeoutMs, STATE_CHANGE_TIMEOUT_MS)),
+      vault: isolatedNodeVault(create, url, timeoutMs, ca),
+      patient: isolatedNodeVault(create, url, Math.max(timeoutMs, STATE_CHANGE_TIMEOUT_MS), ca),
     }));
     return clients;
   };
@@ -320,13 +336,26 @@ export function createVaultNodeClient(url: string, timeoutMs = 2_000): VaultNode
         version: typeof fields.version === "string" ? fields.version : undefined,
       };
     },
-    async init(shares, threshold) {
+    async init(shares, threshold, initOptions = {}) {
       const { patient } = await nodeVault();
-      // write() rather than init(): the same call could carry recovery_* one day.
-      const body = (await patient
-        .write("sys/init", { secret_shares: shares, secret_threshold: threshold })
-        .catch(toApiError)) as { keys: string[]; keys_base64: string[]; root_token: string };
-      return { keys: body.keys, keysBase64: body.keys_base64, rootToken: body.root_token };
+      // With auto-unseal Vault makes recovery keys instead of unseal keys.
+      const request = initOptions.recovery
+        ? { recovery_shares: shares, recovery_threshold: threshold }
+        : { secret_shares: shares, secret_threshold: threshold };
+      const body = (await patient.write("sys/init", request).catch(toApiError)) as {
+        keys: string[];
+        keys_base64: string[];
+        recovery_keys?: string[];
+        recovery_keys_base64?: string[];
+        root_token: string;
+      };
+      return initOptions.recovery
+        ? {
+            keys: body.recovery_keys ?? [],
+            keysBase64: body.recovery_keys_base64 ?? [],
+            rootToken: body.root_token,
+          }
+        : { keys: body.keys, keysBase64: body.keys_base64, rootToken: body.root_token };
     },
     async unseal(key) {
       const { patient } = await nodeVault();

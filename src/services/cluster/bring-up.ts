@@ -5,7 +5,15 @@ import { ClusterNotHealthyError, ConflictError } from "../../core/errors.js";
 import { planUp } from "../../core/plan-up.js";
 import { everyNodeAnswers, oneActiveAllStandby, type Readiness } from "../../core/readiness.js";
 import { builtImageTag, DYNAMODB_SERVICE } from "../../core/render-compose.js";
+import {
+  composeSecretVariable,
+  LB_SERVICE,
+  TRANSIT_SERVICE,
+  usesAutoUnseal,
+} from "../../core/topology.js";
 import { readSession, recordSession } from "../session-file.js";
+import { ensureTlsMaterial, tlsDir } from "../tls-material.js";
+import { recordTopology } from "../topology-file.js";
 import { waitFor, waitUntil } from "../wait.js";
 import { initAnswerLost } from "./init.js";
 import { ClusterPart } from "./part.js";
@@ -34,9 +42,18 @@ export class BringUp extends ClusterPart {
       // step below is idempotent, so it needs no second look.
       // A corrupt keys file stops `up` here, before the Compose file is written.
       const keysBefore = await this.deps.keys.load();
+      const sealedWith = keysBefore?.sealType ?? "shamir";
+      if (keysBefore && sealedWith !== this.config.seal.type) {
+        throw new ConflictError(
+          `cluster ${this.config.project} was initialised with seal type ${sealedWith} and this configuration asks for ${this.config.seal.type}; keep seal.type ${sealedWith}, or follow Vault's seal migration (https://developer.hashicorp.com/vault/docs/concepts/seal#seal-migration), or start over`,
+          [],
+          { next: { kind: "reset" } },
+        );
+      }
       const { session } = this.deps;
       if (session && readSession(this.deps.keys.dir)?.id !== session.id)
         await recordSession(this.deps.keys.dir, session);
+      await recordTopology(this.deps.keys.dir, this.config);
       const written = await this.writeComposeFileTo(this.deps.composeFile);
       if (
         !written.changed &&
@@ -98,7 +115,10 @@ export class BringUp extends ClusterPart {
           next: { kind: "up" },
         });
       // Decided again on the snapshot after start and init: which nodes to unseal.
-      const sealed = planUp(status, { keysStored: true, composeFileChanged: false }).unseal;
+      // Auto-unseal: the nodes unseal themselves; recovery keys cannot unseal.
+      const sealed = usesAutoUnseal(this.config)
+        ? []
+        : planUp(status, { keysStored: true, composeFileChanged: false }).unseal;
       if (sealed.length > 0) {
         await progress.run(`unsealing ${sealed.join(", ")}`, () =>
           this.parts.nodes.unsealNodes(sealed, keys),
@@ -173,11 +193,59 @@ export class BringUp extends ClusterPart {
     );
     if (outcome === "exists") progress.note(`table ${storage.table} exists`);
     const nodes = this.nodeNames();
+    const env = await this.secrets(budgetMs);
     await progress.run(
       `starting ${nodes.length === 1 ? "the Vault node" : `${nodes.length} Vault nodes`}`,
-      () => compose.start(this.target, { services: nodes, removeOrphans: false }),
+      () => compose.start(this.target, { services: nodes, removeOrphans: false, env }),
     );
+    if (this.config.loadBalancer.enabled) {
+      await progress.run("starting the load balancer", () =>
+        compose.start(this.target, { services: [LB_SERVICE], removeOrphans: false }),
+      );
+    }
     if (build) await this.removeReplacedImages(imagesBefore);
+  }
+
+  /**
+   * What the Vault services take from Compose's environment: each node's
+   * certificate and key and the CA (tls), the seal token (transit). Made or
+   * loaded here, right before the nodes start, and handed to that one
+   * Compose process only.
+   */
+  private async secrets(budgetMs: number): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    if (this.config.tls) {
+      const material = await this.deps.progress.run("certificates from the local CA", () =>
+        ensureTlsMaterial(tlsDir(this.deps.keys.dir), this.certificateNames()),
+      );
+      const base64 = (pem: string) => Buffer.from(pem).toString("base64");
+      env[composeSecretVariable.ca] = base64(material.caPem);
+      for (const [node, { certPem, keyPem }] of material.nodes) {
+        env[composeSecretVariable.cert(node)] = base64(certPem);
+        env[composeSecretVariable.key(node)] = base64(keyPem);
+      }
+    }
+    if (this.config.seal.type === "transit") {
+      await this.deps.progress.run("starting the transit Vault", () =>
+        this.deps.compose.start(this.target, { services: [TRANSIT_SERVICE], removeOrphans: false }),
+      );
+      env[composeSecretVariable.transitToken] = await this.deps.progress.run(
+        "unsealing and configuring the transit Vault",
+        async () => {
+          const url = await this.waitForStart(budgetMs, [TRANSIT_SERVICE], (containers) =>
+            this.parts.transit.url(containers.get(TRANSIT_SERVICE)),
+          );
+          return this.parts.transit.prepare(url, budgetMs);
+        },
+      );
+    }
+    return env;
+  }
+
+  /** Each node's certificate names: itself, the host's names for it, and the balancer's. */
+  private certificateNames(): Map<string, string[]> {
+    const shared = ["localhost", "127.0.0.1", LB_SERVICE, this.placement.connectHost];
+    return new Map(this.nodeNames().map((node) => [node, [...new Set([node, ...shared])]]));
   }
 
   /**

@@ -4,6 +4,7 @@ import type { StoredKeys } from "../../adapters/fs/key-store.js";
 import type { VaultNodeClient } from "../../adapters/vault/vault-node-client.js";
 import type { ClusterStatus } from "../../core/cluster-status.js";
 import { ClusterNotHealthyError, ConflictError } from "../../core/errors.js";
+import { usesAutoUnseal } from "../../core/topology.js";
 import { ClusterPart } from "./part.js";
 
 /** `sys/init` and the only copy of its answer: the keys are never lost between the two. */
@@ -24,7 +25,9 @@ export class VaultInit extends ClusterPart {
     try {
       result = await this.deps
         .vault(first.url)
-        .init(this.config.init.keyShares, this.config.init.keyThreshold);
+        .init(this.config.init.keyShares, this.config.init.keyThreshold, {
+          recovery: usesAutoUnseal(this.config),
+        });
     } catch (error) {
       const after = await this.deps
         .vault(first.url)
@@ -46,6 +49,7 @@ export class VaultInit extends ClusterPart {
       storage: this.config.dynamodb.inMemory
         ? `in-memory:${this.config.project}`
         : `dynamodb-volume:${this.config.project}_dynamodb-data`,
+      sealType: this.config.seal.type,
     };
     try {
       await this.deps.keys.save(keys);

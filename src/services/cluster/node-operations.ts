@@ -7,6 +7,7 @@ import {
   oneActiveAllStandby,
   oneActiveNode,
 } from "../../core/readiness.js";
+import { usesAutoUnseal } from "../../core/topology.js";
 import { waitUntil } from "../wait.js";
 import { ClusterPart } from "./part.js";
 import type { StepDownResult } from "./types.js";
@@ -87,6 +88,8 @@ export class NodeOperations extends ClusterPart {
   }
 
   async unseal(names: readonly string[] | undefined): Promise<string[]> {
+    // Auto-unseal: nodes unseal themselves, and recovery keys cannot.
+    if (usesAutoUnseal(this.config)) return [];
     const keys = await this.requireKeys();
     const status = await this.parts.probe.snapshot({ storage: false });
     const chosen =

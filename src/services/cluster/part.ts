@@ -10,6 +10,7 @@ import type { NodeOperations } from "./node-operations.js";
 import type { Preflight } from "./preflight.js";
 import type { ClusterProbe } from "./probe.js";
 import type { Teardown } from "./teardown.js";
+import type { TransitSeal } from "./transit.js";
 import type { ClusterDeps } from "./types.js";
 
 /** The cluster service's parts, one job each; they call each other through this. */
@@ -21,6 +22,7 @@ export interface ClusterParts {
   readonly nodes: NodeOperations;
   readonly teardown: Teardown;
   readonly handle: HandleResources;
+  readonly transit: TransitSeal;
 }
 
 /** What every part shares: the configuration, the adapters, and the other parts. */
@@ -55,6 +57,11 @@ export abstract class ClusterPart {
       this.deps.session,
       this.placement.bindAddress,
     );
+  }
+
+  /** The project's state folder (keys, certificates, the transit Vault's keys). */
+  get stateDir(): string {
+    return this.deps.keys.dir;
   }
 
   get keysFile(): string {

@@ -4,12 +4,14 @@ import {
   type ClusterStatus,
   clusterStatus,
   type DynamoDbStatus,
+  type LoadBalancerStatus,
   type NodeStatus,
   nodeStatus,
   type VaultProbe,
 } from "../../core/cluster-status.js";
 import { hostUrl } from "../../core/ports-host.js";
 import { DYNAMODB_SERVICE, VAULT_API_PORT } from "../../core/render-compose.js";
+import { LB_SERVICE } from "../../core/topology.js";
 import { ClusterPart } from "./part.js";
 import type { SnapshotOptions } from "./types.js";
 
@@ -18,7 +20,16 @@ export class ClusterProbe extends ClusterPart {
   // Published ports are read back from the container: with host port 0
   // Docker chose them, and only the container knows.
   private hostUrl(port: number): string {
-    return hostUrl(this.placement.connectHost, port);
+    return hostUrl(this.placement.connectHost, port, this.config.tls ? "https" : "http");
+  }
+
+  /** The load balancer's URL (loadBalancer.enabled), read back from its container. */
+  loadBalancerUrl(container: ContainerInfo | undefined): string | undefined {
+    if (!this.config.loadBalancer.enabled) return undefined;
+    const published = container?.publishedPorts.get(VAULT_API_PORT);
+    if (published) return this.hostUrl(published);
+    const { hostPort } = this.config.loadBalancer;
+    return hostPort === 0 ? undefined : this.hostUrl(hostPort);
   }
 
   private urlFor(index: number, container: ContainerInfo | undefined): string | undefined {
@@ -31,10 +42,11 @@ export class ClusterProbe extends ClusterPart {
 
   dynamodbEndpoint(container?: ContainerInfo): string | undefined {
     const published = container?.publishedPorts.get(this.config.dynamodb.port);
-    if (published) return this.hostUrl(published);
+    // DynamoDB Local speaks plain HTTP whatever `tls` says.
+    if (published) return hostUrl(this.placement.connectHost, published);
     return this.config.dynamodb.hostPort === 0
       ? undefined
-      : this.hostUrl(this.config.dynamodb.hostPort);
+      : hostUrl(this.placement.connectHost, this.config.dynamodb.hostPort);
   }
 
   private async probeNode(url: string): Promise<VaultProbe> {
@@ -142,10 +154,30 @@ export class ClusterProbe extends ClusterPart {
       const probe = container?.state === "running" && url ? await this.probeNode(url) : undefined;
       return nodeStatus({ name, index, url, container, probe });
     });
-    const [nodeStatuses, dynamodb] = await Promise.all([
+    const [nodeStatuses, dynamodb, loadBalancer] = await Promise.all([
       Promise.all(nodes),
       this.dynamodbStatus(byService.get(DYNAMODB_SERVICE), options.storage ?? true),
+      this.loadBalancerStatus(byService.get(LB_SERVICE)),
     ]);
-    return clusterStatus(this.config.project, new Date(), nodeStatuses, dynamodb);
+    const status = clusterStatus(this.config.project, new Date(), nodeStatuses, dynamodb);
+    return loadBalancer ? { ...status, loadBalancer } : status;
+  }
+
+  /**
+   * Whether the balancer's one address reaches an active node right now:
+   * sys/health through it answers 200 only from the active one.
+   */
+  private async loadBalancerStatus(
+    container: ContainerInfo | undefined,
+  ): Promise<LoadBalancerStatus | undefined> {
+    if (!this.config.loadBalancer.enabled) return undefined;
+    const url = this.loadBalancerUrl(container);
+    const probe = container?.state === "running" && url ? await this.probeNode(url) : undefined;
+    return {
+      url,
+      container: container?.state ?? "missing",
+      reachesActive:
+        probe?.reachable === true && probe.initialized && !probe.sealed && !probe.standby,
+    };
   }
 }

@@ -80,13 +80,20 @@ export class Teardown extends ClusterPart {
     await this.deps.keys.remove();
   }
 
-  /** Volumes `reset` would remove: exactly those labelled as this project's DynamoDB data. */
+  /**
+   * Volumes `reset` would remove: exactly those labelled as this project's
+   * DynamoDB data or its transit Vault's data (seal.type transit).
+   */
   async resettableVolumes(): Promise<string[]> {
-    const volumes = await this.deps.docker.listVolumes({
-      [LABEL_PROJECT]: this.config.project,
-      [LABEL_ROLE]: "dynamodb-data",
-    });
-    return volumes.map((volume) => volume.name).sort();
+    const lists = await Promise.all(
+      (["dynamodb-data", "transit-data"] as const).map((role) =>
+        this.deps.docker.listVolumes({ [LABEL_PROJECT]: this.config.project, [LABEL_ROLE]: role }),
+      ),
+    );
+    return lists
+      .flat()
+      .map((volume) => volume.name)
+      .sort();
   }
 
   /** `down`, then the labelled volumes and the state folder. */
