@@ -217,10 +217,15 @@ async function containerOf(project, service) {
 }
 
 // A client that, every 50 ms, writes and reads a secret through every node's
-// port; the downtime is the longest stretch without a successful write.
-async function failover(how) {
+// port (or, `balancer`, through the load balancer's one address); the
+// downtime is the longest stretch without a successful write.
+async function failover(how, balancer = false) {
   const { startCluster } = await import(path.join(root, "dist", "index.js"));
-  const cluster = await startCluster({ ephemeral: true, nodes: 3 });
+  const cluster = await startCluster({
+    ephemeral: true,
+    nodes: 3,
+    ...(balancer ? { loadBalancer: { enabled: true } } : {}),
+  });
   const token = cluster.rootToken;
   const call = (url, method, apiPath, body) =>
     fetch(`${url}/v1/${apiPath}`, {
@@ -235,7 +240,7 @@ async function failover(how) {
   try {
     for (let round = 0; round < failovers; round++) {
       await cluster.waitForActive({ timeoutMs: 120_000, everyNode: true });
-      const urls = cluster.nodes.map((node) => node.url);
+      const urls = balancer ? [cluster.loadBalancerUrl] : cluster.nodes.map((node) => node.url);
       const active = cluster.nodes.find((node) => node.mode === "active").name;
       let lastSuccess = now();
       let longest = 0;
@@ -296,6 +301,13 @@ async function failoverSection() {
     "failover baseline: the same client through a graceful `docker stop` (the lock is released on shutdown); after `docker kill` the standbys wait for the 15 s DynamoDB lock TTL",
   );
   record("failover downtime, docker stop", stopGaps, stopGaps);
+  const balancedStop = await failover("stop", true);
+  const balancedKill = await failover("kill", true);
+  record("failover through the balancer, docker stop", balancedStop, stopGaps);
+  record("failover through the balancer, docker kill", balancedKill, stopGaps);
+  notes.push(
+    "through the balancer: the same client on HAProxy's one address (loadBalancer.enabled), which sends traffic only to the node whose sys/health answers 200, checked every 500 ms",
+  );
 }
 
 // One status snapshot with one node's Vault process frozen (SIGSTOP): its

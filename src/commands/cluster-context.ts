@@ -28,11 +28,15 @@ export async function openCluster(
     import("../adapters/fs/key-store.js"),
     import("../services/topology-file.js"),
   ]);
-  const loaded = withRecordedTopology(
-    fromLayers,
-    sources,
-    readTopology(path.join(stateRoot(context.env), fromLayers.project)),
-  );
+  // A new cluster (--ephemeral, --reuse) takes nothing from one recorded before.
+  const loaded =
+    options.ephemeral || options.reuse
+      ? fromLayers
+      : withRecordedTopology(
+          fromLayers,
+          sources,
+          readTopology(path.join(stateRoot(context.env), fromLayers.project)),
+        );
   // The project is named after the configuration, so the next run with the
   // same settings finds this cluster; no owner process, so no prune without --reuse.
   const reuse = options.reuse ? reuseIdentity(loaded, hostname(), new Date()) : undefined;

@@ -84,6 +84,8 @@ const DEFAULT_ROWS = [
   ["tls", "false", "default"],
   ["seal.type", '"shamir"', "default"],
   ["seal.hostPort", "8199", "default"],
+  ["seal.region", '"us-east-1"', "default"],
+  ["seal.kmsImage", '"motoserver/moto:5.2.5"', "default"],
   ["loadBalancer.enabled", "false", "default"],
   ["loadBalancer.hostPort", "8100", "default"],
   ["loadBalancer.image", '"haproxy:2.6.12"', "default"],
@@ -173,22 +175,20 @@ describe("vault-ha config --keys", () => {
     const { ctx, lines, loads } = context();
     await configCommand(ctx, { keys: true });
     expect(loads()).toBe(0);
-    expect(lines).toHaveLength(34);
+    expect(lines).toHaveLength(37);
     expect(lines[0]).toBe("project                          string   VAULT_HA_PROJECT");
     expect(lines).toContain("vault.hostPort                   number   VAULT_HA_VAULT_HOST_PORT");
     expect(lines).toContain(
       "dynamodb.inMemory                boolean  VAULT_HA_DYNAMODB_IN_MEMORY",
     );
-    expect(lines.at(-1)).toBe(
-      "dynamodb.platform                string   VAULT_HA_DYNAMODB_PLATFORM",
-    );
+    expect(lines.at(-1)).toBe("seal.kmsKeyId                    string   VAULT_HA_SEAL_KMS_KEY_ID");
   });
 
   it("--json: rows of key, type and env; each variable is one loadConfig accepts", async () => {
     const { ctx, values } = context();
     await configCommand(ctx, { keys: true, json: true });
     const [list] = values as [{ key: string; type: string; env: string }[]];
-    expect(list).toHaveLength(34);
+    expect(list).toHaveLength(37);
     expect(list).toContainEqual({
       key: "init.keyThreshold",
       type: "number",
@@ -199,7 +199,7 @@ describe("vault-ha config --keys", () => {
       type: "boolean",
       env: "VAULT_HA_STORAGE_HA_ENABLED",
     });
-    expect(new Set(list.map((row) => row.key)).size).toBe(34);
+    expect(new Set(list.map((row) => row.key)).size).toBe(37);
     // The variable a row names really sets that key (not just a string that looks right).
     for (const row of list.filter((entry) => entry.type === "boolean")) {
       const loaded = await loadConfig({ cwd: dir, env: { [row.env]: "true" }, flags: [] });

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { DEFAULT_DYNAMODB_IMAGE, DEFAULT_HAPROXY_IMAGE, DEFAULT_VAULT_IMAGE } from "./images.js";
+import {
+  DEFAULT_DYNAMODB_IMAGE,
+  DEFAULT_HAPROXY_IMAGE,
+  DEFAULT_MOTO_IMAGE,
+  DEFAULT_VAULT_IMAGE,
+} from "./images.js";
 
 /** Highest node count: ports 8200..8208 and a screen the dashboard can show. */
 export const MAX_NODES = 9;
@@ -186,11 +191,31 @@ export const configSchema = z
     seal: z
       .strictObject({
         type: z
-          .enum(["shamir", "transit"])
-          .meta({ allowed: "shamir or transit" })
+          .enum(["shamir", "transit", "awskms"])
+          .meta({ allowed: "shamir, transit or awskms" })
           .default("shamir"),
-        /** Host port of the transit Vault (seal.type transit); 0: Docker picks. */
+        /**
+         * Host port of the service behind the seal: the transit Vault, or the
+         * KMS emulator (seal.type awskms without kmsKeyId); 0: Docker picks.
+         */
         hostPort: hostPort.default(8199),
+        /**
+         * seal.type awskms: a real AWS KMS key (id, ARN or alias). Unset: a
+         * KMS emulator (moto) runs in the cluster and vault-ha makes the key.
+         */
+        kmsKeyId: z
+          .string()
+          .regex(/^[A-Za-z0-9:/_-]+$/)
+          .meta({ allowed: "a KMS key id, ARN or alias/NAME" })
+          .optional(),
+        /** seal.type awskms: the KMS region. */
+        region: z
+          .string()
+          .regex(/^[a-z0-9-]+$/)
+          .meta({ allowed: "an AWS region name such as us-east-1" })
+          .default("us-east-1"),
+        /** The KMS emulator's image (seal.type awskms without kmsKeyId). */
+        kmsImage: image.default(DEFAULT_MOTO_IMAGE),
       })
       .prefault({}),
     /** HAProxy in front of the nodes, sending traffic to the active node only. */
@@ -292,10 +317,13 @@ export const configSchema = z
         (other) => `a port other than the one ${other} uses`,
       );
     }
-    if (config.seal.type === "transit") {
+    if (
+      config.seal.type === "transit" ||
+      (config.seal.type === "awskms" && !config.seal.kmsKeyId)
+    ) {
       claim(
         config.seal.hostPort,
-        "the transit Vault",
+        config.seal.type === "transit" ? "the transit Vault" : "the KMS emulator",
         ["seal", "hostPort"],
         config.seal.hostPort,
         (other) => `a port other than the one ${other} uses`,

@@ -37,4 +37,5 @@ export type Role =
   | "dynamodb-data"
   | "transit"
   | "transit-data"
-  | "load-balancer";
+  | "load-balancer"
+  | "kms";

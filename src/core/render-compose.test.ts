@@ -433,3 +433,84 @@ describe("where ports are published, and platforms", () => {
     expect(configOf({ bindAddress: "0.0.0.0" }).bindAddress).toBe("0.0.0.0");
   });
 });
+
+describe("production shapes: tls, auto-unseal, a load balancer", () => {
+  const text = (input: ConfigInput) =>
+    renderCompose({ config: configOf(input), vaultServerTemplate: template, paths });
+  const model = (input: ConfigInput) =>
+    parse(text(input), { maxAliasCount: -1 }) as ComposeFile & {
+      services: Record<string, Service & { entrypoint?: string[]; platform?: string }>;
+    };
+
+  it("tls: https addresses, a CA for the healthcheck, certificates only as variables from the caller", () => {
+    const compose = model({ nodes: 2, tls: true });
+    const node = compose.services["vault-2"] as Service & { entrypoint?: string[] };
+    expect(node.environment.VAULT_API_ADDR).toBe("https://vault-2:8200");
+    expect(node.environment.VAULT_ADDR).toBe("https://127.0.0.1:8200");
+    expect(node.environment.VAULT_CACERT).toBe("/vault/config/tls/ca.pem");
+    expect(node.environment.VAULT_TLS_CERT_B64).toBe(`\${VHA_VAULT_2_TLS_CERT:-}`);
+    expect(node.environment.VAULT_TLS_KEY_B64).toBe(`\${VHA_VAULT_2_TLS_KEY:-}`);
+    expect(node.entrypoint?.[0]).toBe("/bin/sh");
+    expect(node.entrypoint?.[2]).toContain("exec docker-entrypoint.sh");
+    const rendered = text({ nodes: 2, tls: true });
+    expect(rendered).not.toContain("BEGIN");
+    expect(rendered).toContain('tls_cert_file   = "/vault/config/tls/vault.pem"');
+    expect(rendered).toContain("tls_disable     = false");
+    // Without tls nothing of it is there.
+    const plain = text({ nodes: 2 });
+    expect(plain).toContain("tls_disable     = true");
+    expect(plain).not.toContain("tls_cert_file");
+    expect(plain).not.toContain("VHA_");
+  });
+
+  it("seal transit: a transit Vault on its own labelled volume, the stanza, the token from the caller", () => {
+    const compose = model({ nodes: 2, seal: { type: "transit" } });
+    const transit = compose.services["vault-transit"];
+    expect(transit?.volumes).toEqual(["transit-data:/vault/file"]);
+    expect(transit?.environment.VAULT_LOCAL_CONFIG).toContain('storage "file"');
+    expect(transit?.labels[LABEL_ROLE]).toBe("transit");
+    expect(compose.volumes?.["transit-data"]?.labels[LABEL_ROLE]).toBe("transit-data");
+    expect(compose.services["vault-1"]?.environment.VAULT_TOKEN).toBe(`\${VHA_TRANSIT_TOKEN:-}`);
+    expect(text({ nodes: 2, seal: { type: "transit" } })).toContain('seal "transit" {');
+  });
+
+  it("seal awskms: the emulator and its endpoint, or a real key id and no emulator", () => {
+    const emulated = model({ nodes: 1, seal: { type: "awskms" } });
+    expect(emulated.services.kms?.image).toBe("motoserver/moto:5.2.5");
+    expect(emulated.services["vault-1"]?.environment.VAULT_AWSKMS_SEAL_KEY_ID).toBe(
+      `\${VHA_KMS_KEY_ID:-}`,
+    );
+    expect(text({ nodes: 1, seal: { type: "awskms" } })).toContain(
+      'endpoint   = "http://kms:5000"',
+    );
+    const real = {
+      nodes: 1,
+      seal: { type: "awskms", kmsKeyId: "alias/prod", region: "eu-west-1" },
+    } as const;
+    expect(model(real).services.kms).toBeUndefined();
+    expect(text(real)).toContain('kms_key_id = "alias/prod"');
+    expect(text(real)).toContain('region     = "eu-west-1"');
+    expect(text(real)).not.toContain("endpoint   =");
+  });
+
+  it("a load balancer: HAProxy on one port, every node a backend, TLS checks only with tls", () => {
+    const compose = model({ nodes: 3, loadBalancer: { enabled: true, hostPort: 18100 } });
+    const balancer = compose.services["vault-lb"];
+    expect(balancer?.image).toBe("haproxy:2.6.12");
+    expect(balancer?.ports).toEqual(["127.0.0.1:18100:8200"]);
+    const cfg = balancer?.environment.HAPROXY_CFG as string;
+    expect(cfg).toContain("option httpchk GET /v1/sys/health");
+    expect(cfg).toContain("http-check expect status 200");
+    for (const node of ["vault-1", "vault-2", "vault-3"])
+      expect(cfg).toContain(`server ${node} ${node}:8200`);
+    expect(cfg).not.toContain("check-ssl");
+    const tls = model({ nodes: 1, tls: true, loadBalancer: { enabled: true } });
+    expect(tls.services["vault-lb"]?.environment.HAPROXY_CFG).toContain("check-ssl verify none");
+  });
+
+  it("refuses a balancer or seal service port that another service uses", () => {
+    expect(() => configOf({ loadBalancer: { enabled: true, hostPort: 8000 } })).toThrow();
+    expect(() => configOf({ seal: { type: "transit", hostPort: 8201 } })).toThrow();
+    expect(() => configOf({ seal: { type: "awskms", kmsKeyId: "bad key" } })).toThrow();
+  });
+});

@@ -6,9 +6,13 @@ import { escapeHclString, fillTemplate } from "./fill-template.js";
 import { LABEL_NODE, LABEL_PROJECT, LABEL_ROLE, type Role } from "./labels.js";
 import { type Session, sessionLabels } from "./session.js";
 import {
+  awskmsSealStanza,
   composeSecretVariable,
   HAPROXY_ENTRYPOINT,
   haproxyConfig,
+  KMS_EMULATOR_CREDENTIALS,
+  KMS_PORT,
+  KMS_SERVICE,
   LB_SERVICE,
   TLS_DIR,
   TLS_ENTRYPOINT,
@@ -16,6 +20,7 @@ import {
   TRANSIT_SERVICE,
   transitSealStanza,
   transitServerConfig,
+  usesKmsEmulator,
 } from "./topology.js";
 
 /** Where the build inputs are, as the Compose file should name them. */
@@ -99,7 +104,12 @@ export function vaultServerConfig(config: Config, template: string): string {
         "storage.session_token": optional(storage.session_token),
       },
       escapeHclString,
-    ) + (config.seal.type === "transit" ? transitSealStanza() : "")
+    ) +
+    (config.seal.type === "transit"
+      ? transitSealStanza()
+      : config.seal.type === "awskms"
+        ? awskmsSealStanza(config)
+        : "")
   );
 }
 
@@ -349,6 +359,13 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
           ? // The transit seal reads its token from VAULT_TOKEN (never from this file).
             { VAULT_TOKEN: fromCaller(composeSecretVariable.transitToken) }
           : {}),
+        ...(usesKmsEmulator(config)
+          ? {
+              VAULT_AWSKMS_SEAL_KEY_ID: fromCaller(composeSecretVariable.kmsKeyId),
+              AWS_ACCESS_KEY_ID: KMS_EMULATOR_CREDENTIALS.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: KMS_EMULATOR_CREDENTIALS.secretAccessKey,
+            }
+          : {}),
       },
       ...(config.tls ? { entrypoint: ["/bin/sh", "-ec", TLS_ENTRYPOINT, "vault-tls"] } : {}),
       ...(config.vault.mlock ? { cap_add: ["IPC_LOCK"] } : {}),
@@ -385,6 +402,16 @@ export function composeModel(input: RenderInput): Record<string, unknown> {
       ports: [publish(bindAddress, config.seal.hostPort, VAULT_API_PORT)],
       healthcheck: vaultHealthcheck,
       labels: labels(config, "transit", {}, input.session),
+    };
+  }
+  if (usesKmsEmulator(config)) {
+    services[KMS_SERVICE] = {
+      image: config.seal.kmsImage,
+      hostname: KMS_SERVICE,
+      // moto keeps its keys in memory only: vault-ha never restarts it on
+      // its own, and `up` refuses a cluster whose key the emulator lost.
+      ports: [publish(bindAddress, config.seal.hostPort, KMS_PORT)],
+      labels: labels(config, "kms", {}, input.session),
     };
   }
   if (config.loadBalancer.enabled) {

@@ -53,7 +53,12 @@ describe("defaults", () => {
         secret_key: "vaultha",
       },
       tls: false,
-      seal: { type: "shamir", hostPort: 8199 },
+      seal: {
+        type: "shamir",
+        hostPort: 8199,
+        region: "us-east-1",
+        kmsImage: "motoserver/moto:5.2.5",
+      },
       loadBalancer: { enabled: false, hostPort: 8100, image: "haproxy:2.6.12" },
       init: { keyShares: 5, keyThreshold: 3 },
     });

@@ -33,6 +33,7 @@ export const CONFIG_KEYS: ReadonlyMap<string, ScalarKind> = (() => {
   keys.set("storage.session_token", "string");
   keys.set("vault.platform", "string");
   keys.set("dynamodb.platform", "string");
+  keys.set("seal.kmsKeyId", "string");
   return keys;
 })();
 

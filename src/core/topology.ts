@@ -12,6 +12,11 @@ export const TRANSIT_SERVICE = "vault-transit";
 export const TRANSIT_DATA_VOLUME = "transit-data";
 export const TRANSIT_KEY_NAME = "vault-ha-autounseal";
 export const LB_SERVICE = "vault-lb";
+/** The KMS emulator (moto) behind seal.type awskms without a real key. */
+export const KMS_SERVICE = "kms";
+export const KMS_PORT = 5000;
+/** Dummy credentials for the emulator: moto accepts any. */
+export const KMS_EMULATOR_CREDENTIALS = { accessKeyId: "vaultha", secretAccessKey: "vaultha" };
 /** Where certificates land inside a Vault container (its /vault/config is the vault user's). */
 export const TLS_DIR = "/vault/config/tls";
 
@@ -21,7 +26,12 @@ export const composeSecretVariable = {
   cert: (node: string) => `VHA_${node.toUpperCase().replaceAll("-", "_")}_TLS_CERT`,
   key: (node: string) => `VHA_${node.toUpperCase().replaceAll("-", "_")}_TLS_KEY`,
   transitToken: "VHA_TRANSIT_TOKEN",
+  kmsKeyId: "VHA_KMS_KEY_ID",
 };
+
+/** seal.type awskms with no key of the user's: vault-ha runs moto and makes the key. */
+export const usesKmsEmulator = (config: Config) =>
+  config.seal.type === "awskms" && config.seal.kmsKeyId === undefined;
 
 export const usesAutoUnseal = (config: Config) => config.seal.type !== "shamir";
 
@@ -51,6 +61,29 @@ export function transitSealStanza(): string {
     `  address    = "http://${TRANSIT_SERVICE}:8200"`,
     `  key_name   = "${TRANSIT_KEY_NAME}"`,
     '  mount_path = "transit/"',
+    "}",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The awskms seal stanza. With the emulator, its endpoint is the kms service
+ * and the key id (made by vault-ha at the first `up`) arrives in
+ * VAULT_AWSKMS_SEAL_KEY_ID; with a real key, the id is in the file and the
+ * AWS credentials come from the nodes' environment as on any AWS host.
+ */
+export function awskmsSealStanza(config: Config): string {
+  const emulator = usesKmsEmulator(config);
+  return [
+    "",
+    emulator
+      ? "# seal.type awskms against the KMS emulator in this cluster (the key id arrives in\n# VAULT_AWSKMS_SEAL_KEY_ID). With a real AWS KMS key, set seal.kmsKeyId instead."
+      : "# seal.type awskms: every node unseals itself with this AWS KMS key.",
+    'seal "awskms" {',
+    `  region     = "${config.seal.region}"`,
+    ...(emulator
+      ? [`  endpoint   = "http://${KMS_SERVICE}:${KMS_PORT}"`]
+      : [`  kms_key_id = "${config.seal.kmsKeyId}"`]),
     "}",
     "",
   ].join("\n");

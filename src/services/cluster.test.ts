@@ -24,6 +24,9 @@ function makeService(input: Record<string, unknown> = {}) {
     compose: world.compose,
     vault: world.vault,
     dynamodb: world.dynamodb,
+    kms: () => {
+      throw new Error("no KMS in these tests");
+    },
     keys: createKeyStore(path.join(dir, "state"), "unit"),
     progress: SILENT,
     composeFile: path.join(dir, "compose.generated.yml"),

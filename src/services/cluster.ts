@@ -3,6 +3,7 @@ import type { Config } from "../core/config-schema.js";
 import { BringUp } from "./cluster/bring-up.js";
 import { HandleResources } from "./cluster/handle-resources.js";
 import { VaultInit } from "./cluster/init.js";
+import { KmsSeal } from "./cluster/kms.js";
 import { NodeOperations } from "./cluster/node-operations.js";
 import type { ClusterParts } from "./cluster/part.js";
 import { Preflight } from "./cluster/preflight.js";
@@ -100,6 +101,7 @@ export class ClusterService {
     parts.teardown = new Teardown(config, deps, parts);
     parts.handle = new HandleResources(config, deps, parts);
     parts.transit = new TransitSeal(config, deps, parts);
+    parts.kms = new KmsSeal(config, deps, parts);
     this.parts = parts;
     lend(this, parts.probe, PROBE);
     lend(this, parts.preflight, PREFLIGHT);

@@ -5,6 +5,7 @@ import { connectEngine } from "../adapters/docker/connect-engine.js";
 import { locateEngine } from "../adapters/docker/engine-location.js";
 import { createDynamoDbTable } from "../adapters/dynamodb/dynamodb-table.js";
 import { createKeyStore, stateRoot } from "../adapters/fs/key-store.js";
+import { createKmsKeys } from "../adapters/kms/kms-keys.js";
 import { createVaultNodeClient } from "../adapters/vault/vault-node-client.js";
 import type { Config } from "../core/config-schema.js";
 import { composeEnvironment } from "../core/engine-endpoint.js";
@@ -83,6 +84,7 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     // With tls, every request verifies the node against the cluster's own CA.
     vault: (url) => createVaultNodeClient(url, timeout, { ca: caPem() }),
     dynamodb: (target) => createDynamoDbTable(target, timeout),
+    kms: (target) => createKmsKeys(target),
     keys,
     // A library stays quiet unless asked: the CLI passes its terminal renderer.
     progress: options.progress ?? SILENT,

@@ -36,6 +36,8 @@ it("npm run bench -- --quick runs every section and prints the table", {
     "reset (3 nodes)",
     "failover downtime, docker kill",
     "failover downtime, docker stop",
+    "failover through the balancer, docker stop",
+    "failover through the balancer, docker kill",
     "startCluster, 1 node (ephemeral)",
     "startCluster, 3 nodes (ephemeral)",
     "floor: DynamoDB Local alone, run to first answer",

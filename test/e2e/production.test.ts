@@ -20,30 +20,23 @@ interface UpJson {
   activeUrl: string;
 }
 
+const TLS = ["--set", "tls=true"];
+const LB = ["--set", "loadBalancer.enabled=true"];
+const TRANSIT = ["--set", "seal.type=transit"];
+const AWSKMS = ["--set", "seal.type=awskms"];
 const variants = [
-  { name: "tls", flags: ["--set", "tls=true"], tls: true, transit: false, lb: false },
-  { name: "transit", flags: ["--set", "seal.type=transit"], tls: false, transit: true, lb: false },
+  { name: "tls", flags: TLS, tls: true, seal: "shamir", lb: false },
+  { name: "transit", flags: TRANSIT, tls: false, seal: "transit", lb: false },
+  { name: "awskms", flags: AWSKMS, tls: false, seal: "awskms", lb: false },
+  { name: "lb", flags: LB, tls: false, seal: "shamir", lb: true },
   {
-    name: "lb",
-    flags: ["--set", "loadBalancer.enabled=true"],
-    tls: false,
-    transit: false,
-    lb: true,
-  },
-  {
-    name: "all",
-    flags: [
-      "--set",
-      "tls=true",
-      "--set",
-      "seal.type=transit",
-      "--set",
-      "loadBalancer.enabled=true",
-    ],
+    name: "tls+transit+lb",
+    flags: [...TLS, ...TRANSIT, ...LB],
     tls: true,
-    transit: true,
+    seal: "transit",
     lb: true,
   },
+  { name: "tls+awskms+lb", flags: [...TLS, ...AWSKMS, ...LB], tls: true, seal: "awskms", lb: true },
 ] as const;
 
 /** What `vault-ha env` prints, as a map (json format). */
@@ -60,10 +53,32 @@ const hostVault = (variables: Record<string, string>, ...args: string[]) =>
 describe.each(variants)("production shape: $name", (variant) => {
   let project = "";
   let up: UpJson;
-  const urls = () => up.nodes.map((node) => node.url);
+  /**
+   * Each node's URL read from Docker now: ports Docker picked change when a
+   * container restarts, so `up`'s answer is only right until then.
+   */
+  const urls = async () =>
+    Promise.all(
+      up.nodes.map(async ({ name }) => {
+        const [info] = await docker.listContainers({
+          filters: {
+            label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${name}`],
+          },
+        });
+        const port = info?.Ports.find(
+          (entry) => entry.PrivatePort === 8200 && entry.PublicPort,
+        )?.PublicPort;
+        return `${variant.tls ? "https" : "http"}://127.0.0.1:${port ?? 1}`;
+      }),
+    );
+  /** Waits for one active node, reading the ports again each round. */
+  const oneActive = async (budgetMs = 60_000) =>
+    eventually("one active node on the current ports", budgetMs, async () =>
+      waitOneActive(await urls(), 5_000).catch(() => undefined),
+    );
 
   beforeAll(async () => {
-    project = testProject(`prod-${variant.name}`);
+    project = testProject(`prod-${variant.name.replaceAll("+", "-")}`);
     const result = await runCli(
       ["up", "--ephemeral", "--project", project, "--nodes", "3", "--json", ...variant.flags],
       { timeout: 600_000 },
@@ -80,9 +95,10 @@ describe.each(variants)("production shape: $name", (variant) => {
   });
 
   it("up from nothing: one active node, every other a standby (raw sys/health)", async () => {
-    for (const url of urls())
-      expect(url.startsWith(variant.tls ? "https://" : "http://")).toBe(true);
-    await waitOneActive(urls());
+    for (const node of up.nodes)
+      expect(node.url.startsWith(variant.tls ? "https://" : "http://")).toBe(true);
+    expect(await urls()).toEqual(up.nodes.map((node) => node.url));
+    await oneActive();
   });
 
   it("the host's vault CLI, given only what env prints, writes and reads a secret", async () => {
@@ -106,7 +122,7 @@ describe.each(variants)("production shape: $name", (variant) => {
     expect(get.all).toBe("42");
   });
 
-  if (variant.transit) {
+  if (variant.seal !== "shamir") {
     it("a restart of every Vault container needs no key: the nodes unseal themselves", async () => {
       // The stored keys are recovery keys of a transit-sealed cluster.
       const stored = JSON.parse(
@@ -115,7 +131,7 @@ describe.each(variants)("production shape: $name", (variant) => {
           "utf8",
         ),
       ) as { sealType?: string; keys: string[] };
-      expect(stored.sealType).toBe("transit");
+      expect(stored.sealType).toBe(variant.seal);
       expect(stored.keys).toHaveLength(5);
       const containers = await docker.listContainers({
         filters: { label: [`com.docker.compose.project=${project}`, "dev.vault-ha.role=vault"] },
@@ -123,13 +139,13 @@ describe.each(variants)("production shape: $name", (variant) => {
       expect(containers).toHaveLength(3);
       await Promise.all(containers.map((container) => docker.getContainer(container.Id).restart()));
       // No unseal call anywhere: only reads until one node is active again.
-      await waitOneActive(urls(), 120_000);
+      await oneActive(120_000);
       const variables = await envOf(project);
       const get = await hostVault(variables, "kv", "get", "-field=answer", "kv/prod");
       expect(get.all).toBe("42");
       const unseal = await runCli(["unseal", "--project", project]);
       expect(unseal.exitCode).toBe(0);
-      expect(unseal.stdout).toContain("auto-unseals (seal.type transit)");
+      expect(unseal.stdout).toContain(`auto-unseals (seal.type ${variant.seal})`);
     });
 
     it("changing the seal type of the initialised cluster is refused, and nothing changes", async () => {
@@ -143,8 +159,63 @@ describe.each(variants)("production shape: $name", (variant) => {
         "3",
       ]);
       expect(result.exitCode).toBe(5);
-      expect(result.stderr).toContain("was initialised with seal type transit");
-      await waitOneActive(urls());
+      expect(result.stderr).toContain(`was initialised with seal type ${variant.seal}`);
+      await oneActive();
+    });
+  }
+
+  if (variant.name === "transit") {
+    it("seal: a standby is refused with the reason; the active one seals, and up restarts it to auto-unseal", async () => {
+      const before = await oneActive();
+      const standby = up.nodes[(before.activeIndex + 1) % 3]?.name as string;
+      const refused = await runCli(["seal", standby, "--project", project]);
+      expect(refused.exitCode).toBe(5);
+      expect(refused.stderr).toContain("cannot stay sealed");
+      const active = up.nodes[before.activeIndex]?.name as string;
+      const sealed = await runCli(["seal", active, "--project", project]);
+      expect(sealed.exitCode, sealed.stderr).toBe(0);
+      expect(
+        (await vaultRequest((await urls())[before.activeIndex] as string, "GET", "sys/health"))
+          .status,
+      ).toBe(503);
+      const heal = await runCli(["up", "--project", project, "--nodes", "3"]);
+      expect(heal.exitCode, heal.stderr).toBe(0);
+      expect(heal.stderr).toContain(`restarting ${active} to auto-unseal`);
+      await oneActive(120_000);
+    });
+  }
+
+  if (variant.seal === "transit") {
+    it("after the transit Vault restarts (sealed), up unseals it, and a node restarted then unseals itself", async () => {
+      const [transit] = await docker.listContainers({
+        filters: {
+          label: [
+            `com.docker.compose.project=${project}`,
+            "com.docker.compose.service=vault-transit",
+          ],
+        },
+      });
+      const container = docker.getContainer((transit as { Id: string }).Id);
+      await container.restart();
+      const published = async () =>
+        ((await container.inspect()).NetworkSettings.Ports["8200/tcp"] ?? [])[0]?.HostPort;
+      const transitUrl = `http://127.0.0.1:${await eventually("the transit port", 30_000, published)}`;
+      const sealed = await eventually(
+        "the transit Vault to answer",
+        30_000,
+        async () => (await vaultRequest(transitUrl, "GET", "sys/health")).status,
+      );
+      expect(sealed).toBe(503);
+      const heal = await runCli(["up", "--project", project, "--nodes", "3"]);
+      expect(heal.exitCode, heal.stderr).toBe(0);
+      expect((await vaultRequest(transitUrl, "GET", "sys/health")).status).toBe(200);
+      const [node] = await docker.listContainers({
+        filters: {
+          label: [`com.docker.compose.project=${project}`, "com.docker.compose.service=vault-2"],
+        },
+      });
+      await docker.getContainer((node as { Id: string }).Id).restart();
+      await oneActive(120_000);
     });
   }
 
@@ -189,6 +260,24 @@ describe.each(variants)("production shape: $name", (variant) => {
       // Bring the killed node back for the next checks: up heals it.
       const heal = await runCli(["up", "--project", project, "--nodes", "3"]);
       expect(heal.exitCode, heal.stderr).toBe(0);
+    });
+  }
+
+  if (variant.seal === "awskms") {
+    it("an emulator that lost the key (restarted) is named, with the way out, before anything changes", async () => {
+      const [kms] = await docker.listContainers({
+        filters: {
+          label: [`com.docker.compose.project=${project}`, "com.docker.compose.service=kms"],
+        },
+      });
+      await docker.getContainer((kms as { Id: string }).Id).restart();
+      const result = await runCli(["up", "--project", project, "--nodes", "3"]);
+      expect(result.exitCode).toBe(5);
+      expect(result.stderr).toMatch(
+        /the KMS emulator no longer has key .* can never unseal again; run vault-ha reset/,
+      );
+      // The running nodes keep their unsealed state: only a restart would need the key.
+      await oneActive();
     });
   }
 });

@@ -7,9 +7,11 @@ import { everyNodeAnswers, oneActiveAllStandby, type Readiness } from "../../cor
 import { builtImageTag, DYNAMODB_SERVICE } from "../../core/render-compose.js";
 import {
   composeSecretVariable,
+  KMS_SERVICE,
   LB_SERVICE,
   TRANSIT_SERVICE,
   usesAutoUnseal,
+  usesKmsEmulator,
 } from "../../core/topology.js";
 import { readSession, recordSession } from "../session-file.js";
 import { ensureTlsMaterial, tlsDir } from "../tls-material.js";
@@ -20,6 +22,9 @@ import { ClusterPart } from "./part.js";
 import type { UpResult } from "./types.js";
 
 /** `up`: from nothing (or anything) to one active node and every node unsealed. */
+/** How long auto-unsealing nodes get on their own before a sealed one is restarted. */
+const AUTO_UNSEAL_GRACE_MS = 20_000;
+
 export class BringUp extends ClusterPart {
   /** From nothing (or anything) to one active node and every node unsealed. */
   async up(options: { waitBudgetMs?: number; removeOrphans?: boolean } = {}): Promise<UpResult> {
@@ -59,7 +64,8 @@ export class BringUp extends ClusterPart {
         !written.changed &&
         before.summary === "healthy" &&
         before.dynamodb.healthy &&
-        keysBefore !== undefined
+        keysBefore !== undefined &&
+        (await this.sealServiceReady())
       ) {
         return {
           changed: false,
@@ -77,6 +83,9 @@ export class BringUp extends ClusterPart {
       if (startPlan.start) {
         await this.parts.preflight.checkCompose();
         await this.start(budget, options.removeOrphans ?? true);
+      } else if (this.config.seal.type === "transit") {
+        // The nodes run; the transit Vault may have restarted (sealed) since.
+        await this.transitToken(budget);
       }
       let status = await progress.run(
         `waiting for ${this.config.nodes === 1 ? "Vault" : `every Vault node (${this.config.nodes})`} to answer`,
@@ -115,11 +124,26 @@ export class BringUp extends ClusterPart {
           next: { kind: "up" },
         });
       // Decided again on the snapshot after start and init: which nodes to unseal.
-      // Auto-unseal: the nodes unseal themselves; recovery keys cannot unseal.
-      const sealed = usesAutoUnseal(this.config)
-        ? []
-        : planUp(status, { keysStored: true, composeFileChanged: false }).unseal;
-      if (sealed.length > 0) {
+      let sealed = planUp(status, { keysStored: true, composeFileChanged: false }).unseal;
+      if (usesAutoUnseal(this.config)) {
+        // Recovery keys cannot unseal. Nodes unseal themselves as they start
+        // (retrying every 5 s); one still sealed after that was sealed while
+        // running (vault-ha seal) and unseals only by a restart.
+        const unsealedAlone = await this.waitForNodes(oneActiveAllStandby, AUTO_UNSEAL_GRACE_MS)
+          .then(() => true)
+          .catch(() => false);
+        sealed = unsealedAlone
+          ? []
+          : planUp(await this.parts.probe.snapshot({ storage: false }), {
+              keysStored: true,
+              composeFileChanged: false,
+            }).unseal;
+        if (sealed.length > 0) {
+          await progress.run(`restarting ${sealed.join(", ")} to auto-unseal`, () =>
+            this.parts.nodes.restartNodes(sealed),
+          );
+        }
+      } else if (sealed.length > 0) {
         await progress.run(`unsealing ${sealed.join(", ")}`, () =>
           this.parts.nodes.unsealNodes(sealed, keys),
         );
@@ -226,20 +250,55 @@ export class BringUp extends ClusterPart {
       }
     }
     if (this.config.seal.type === "transit") {
-      await this.deps.progress.run("starting the transit Vault", () =>
-        this.deps.compose.start(this.target, { services: [TRANSIT_SERVICE], removeOrphans: false }),
+      env[composeSecretVariable.transitToken] = await this.transitToken(budgetMs);
+    }
+    if (usesKmsEmulator(this.config)) {
+      await this.deps.progress.run("starting the KMS emulator", () =>
+        this.deps.compose.start(this.target, { services: [KMS_SERVICE], removeOrphans: false }),
       );
-      env[composeSecretVariable.transitToken] = await this.deps.progress.run(
-        "unsealing and configuring the transit Vault",
+      env[composeSecretVariable.kmsKeyId] = await this.deps.progress.run(
+        "the auto-unseal key in the KMS emulator",
         async () => {
-          const url = await this.waitForStart(budgetMs, [TRANSIT_SERVICE], (containers) =>
-            this.parts.transit.url(containers.get(TRANSIT_SERVICE)),
+          const url = await this.waitForStart(budgetMs, [KMS_SERVICE], (containers) =>
+            this.parts.kms.url(containers.get(KMS_SERVICE)),
           );
-          return this.parts.transit.prepare(url, budgetMs);
+          return this.parts.kms.prepare(url, budgetMs);
         },
       );
     }
     return env;
+  }
+
+  /** Starts the transit Vault if needed, unseals and configures it; the nodes' seal token. */
+  private async transitToken(budgetMs: number): Promise<string> {
+    await this.deps.progress.run("starting the transit Vault", () =>
+      this.deps.compose.start(this.target, { services: [TRANSIT_SERVICE], removeOrphans: false }),
+    );
+    return this.deps.progress.run("unsealing and configuring the transit Vault", async () => {
+      const url = await this.waitForStart(budgetMs, [TRANSIT_SERVICE], (containers) =>
+        this.parts.transit.url(containers.get(TRANSIT_SERVICE)),
+      );
+      return this.parts.transit.prepare(url, budgetMs);
+    });
+  }
+
+  /**
+   * The service behind auto-unseal is ready for the next node restart: the
+   * transit Vault answers unsealed (after its own restart it is sealed, and
+   * `up` must unseal it even though the cluster looks healthy).
+   */
+  private async sealServiceReady(): Promise<boolean> {
+    if (this.config.seal.type !== "transit") return true;
+    const containers = await this.deps.docker.listProjectContainers(this.config.project);
+    const url = this.parts.transit.url(
+      containers.find((container) => container.service === TRANSIT_SERVICE),
+    );
+    if (!url) return false;
+    const health = await this.deps
+      .vault(url)
+      .health()
+      .catch(() => undefined);
+    return health?.initialized === true && !health.sealed;
   }
 
   /** Each node's certificate names: itself, the host's names for it, and the balancer's. */

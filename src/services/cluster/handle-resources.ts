@@ -78,9 +78,17 @@ export class HandleResources extends ClusterPart {
     run(["volume", "rm"], list(["volume", "ls", "-q"]));
   }
 
-  /** Removes ephemeral clusters whose owner process is gone (never anything else). */
+  /**
+   * Removes ephemeral clusters whose owner process is gone (never anything
+   * else). Housekeeping for others, so it never fails this start: a dead
+   * owner's cluster that is still being created or removed by someone else
+   * (its network has endpoints a moment longer) is left to the next prune.
+   */
   async pruneDeadOwners(): Promise<void> {
-    await pruneClusters(this.deps.docker, await findEphemeralClusters(this.deps.docker));
+    const clusters = await findEphemeralClusters(this.deps.docker);
+    for (const cluster of clusters.filter((candidate) => candidate.verdict.prune)) {
+      await pruneClusters(this.deps.docker, [cluster]).catch(() => undefined);
+    }
   }
 
   startWatchdog(session: Session): Watchdog {

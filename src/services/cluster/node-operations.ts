@@ -67,6 +67,12 @@ export class NodeOperations extends ClusterPart {
     const targets = (
       names && names.length > 0 ? names.map((name) => this.nodeByName(status, name)) : status.nodes
     ).filter((node) => node.mode === "active" || node.mode === "standby");
+    const standbys = targets.filter((candidate) => candidate.mode === "standby");
+    if (usesAutoUnseal(this.config) && standbys.length > 0) {
+      throw new ConflictError(
+        `${standbys.map((node) => node.name).join(", ")} cannot stay sealed: cluster ${this.config.project} auto-unseals (seal.type ${this.config.seal.type}), and Vault seals a standby only by a restart, which unseals it again; seal the active node instead (vault-ha seal ${status.active ?? "vault-N"})`,
+      );
+    }
     const containers = await this.deps.docker.listProjectContainers(this.config.project);
     const done: { name: string; how: "api" | "restart" }[] = [];
     // Standbys first: sealing the active node first would promote a standby
@@ -85,6 +91,19 @@ export class NodeOperations extends ClusterPart {
     }
     await waitUntil(nodesSealed(done.map((entry) => entry.name)), 60_000, this.lightSnapshot);
     return done;
+  }
+
+  /** Stops and starts the named nodes' containers (auto-unseal happens as Vault starts). */
+  async restartNodes(names: readonly string[]): Promise<void> {
+    const containers = await this.deps.docker.listProjectContainers(this.config.project);
+    await Promise.all(
+      names.map(async (name) => {
+        const container = containers.find((candidate) => candidate.service === name);
+        if (!container) return;
+        await this.deps.docker.stopContainer(container.id, 10);
+        await this.deps.docker.startContainer(container.id);
+      }),
+    );
   }
 
   async unseal(names: readonly string[] | undefined): Promise<string[]> {

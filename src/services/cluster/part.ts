@@ -6,6 +6,7 @@ import { writeComposeFile } from "../compose-file.js";
 import type { BringUp } from "./bring-up.js";
 import type { HandleResources } from "./handle-resources.js";
 import type { VaultInit } from "./init.js";
+import type { KmsSeal } from "./kms.js";
 import type { NodeOperations } from "./node-operations.js";
 import type { Preflight } from "./preflight.js";
 import type { ClusterProbe } from "./probe.js";
@@ -23,6 +24,7 @@ export interface ClusterParts {
   readonly teardown: Teardown;
   readonly handle: HandleResources;
   readonly transit: TransitSeal;
+  readonly kms: KmsSeal;
 }
 
 /** What every part shares: the configuration, the adapters, and the other parts. */

@@ -2,6 +2,7 @@ import type { ComposeCli } from "../../adapters/compose/compose-cli.js";
 import type { DockerEngine } from "../../adapters/docker/docker-engine.js";
 import type { DynamoDbTable, DynamoDbTarget } from "../../adapters/dynamodb/dynamodb-table.js";
 import type { KeyStore } from "../../adapters/fs/key-store.js";
+import type { KmsKeys, KmsTarget } from "../../adapters/kms/kms-keys.js";
 import type { VaultNodeClient } from "../../adapters/vault/vault-node-client.js";
 import type { ClusterStatus } from "../../core/cluster-status.js";
 import type { PortsPlacement } from "../../core/ports-host.js";
@@ -15,6 +16,8 @@ export interface ClusterDeps {
   readonly compose: ComposeCli;
   readonly vault: (url: string) => VaultNodeClient;
   readonly dynamodb: (target: DynamoDbTarget) => DynamoDbTable;
+  /** AWS KMS (the emulator behind seal.type awskms). */
+  readonly kms: (target: KmsTarget) => KmsKeys;
   readonly keys: KeyStore;
   readonly progress: Progress;
   /** Where the Compose file is written (compose.generated.yml by default). */
