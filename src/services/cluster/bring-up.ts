@@ -86,6 +86,9 @@ export class BringUp extends ClusterPart {
       } else if (this.config.seal.type === "transit") {
         // The nodes run; the transit Vault may have restarted (sealed) since.
         await this.transitToken(budget);
+      } else if (usesKmsEmulator(this.config)) {
+        // The nodes run; the emulator may have restarted and lost the key.
+        await this.kmsKeyId(budget);
       }
       let status = await progress.run(
         `waiting for ${this.config.nodes === 1 ? "Vault" : `every Vault node (${this.config.nodes})`} to answer`,
@@ -253,20 +256,22 @@ export class BringUp extends ClusterPart {
       env[composeSecretVariable.transitToken] = await this.transitToken(budgetMs);
     }
     if (usesKmsEmulator(this.config)) {
-      await this.deps.progress.run("starting the KMS emulator", () =>
-        this.deps.compose.start(this.target, { services: [KMS_SERVICE], removeOrphans: false }),
-      );
-      env[composeSecretVariable.kmsKeyId] = await this.deps.progress.run(
-        "the auto-unseal key in the KMS emulator",
-        async () => {
-          const url = await this.waitForStart(budgetMs, [KMS_SERVICE], (containers) =>
-            this.parts.kms.url(containers.get(KMS_SERVICE)),
-          );
-          return this.parts.kms.prepare(url, budgetMs);
-        },
-      );
+      env[composeSecretVariable.kmsKeyId] = await this.kmsKeyId(budgetMs);
     }
     return env;
+  }
+
+  /** Starts the KMS emulator if needed; the key the nodes unseal with (refused when it was lost). */
+  private async kmsKeyId(budgetMs: number): Promise<string> {
+    await this.deps.progress.run("starting the KMS emulator", () =>
+      this.deps.compose.start(this.target, { services: [KMS_SERVICE], removeOrphans: false }),
+    );
+    return this.deps.progress.run("the auto-unseal key in the KMS emulator", async () => {
+      const url = await this.waitForStart(budgetMs, [KMS_SERVICE], (containers) =>
+        this.parts.kms.url(containers.get(KMS_SERVICE)),
+      );
+      return this.parts.kms.prepare(url, budgetMs);
+    });
   }
 
   /** Starts the transit Vault if needed, unseals and configures it; the nodes' seal token. */
@@ -288,6 +293,7 @@ export class BringUp extends ClusterPart {
    * `up` must unseal it even though the cluster looks healthy).
    */
   private async sealServiceReady(): Promise<boolean> {
+    if (usesKmsEmulator(this.config)) return this.parts.kms.keyPresent();
     if (this.config.seal.type !== "transit") return true;
     const containers = await this.deps.docker.listProjectContainers(this.config.project);
     const url = this.parts.transit.url(

@@ -5,7 +5,7 @@ import { writeFileAtomic } from "../../adapters/fs/atomic-write.js";
 import type { KmsKeys } from "../../adapters/kms/kms-keys.js";
 import { ConflictError } from "../../core/errors.js";
 import { hostUrl } from "../../core/ports-host.js";
-import { KMS_EMULATOR_CREDENTIALS, KMS_PORT } from "../../core/topology.js";
+import { KMS_EMULATOR_CREDENTIALS, KMS_PORT, KMS_SERVICE } from "../../core/topology.js";
 import { waitFor } from "../wait.js";
 import { ClusterPart } from "./part.js";
 
@@ -29,17 +29,36 @@ export class KmsSeal extends ClusterPart {
       : hostUrl(this.placement.connectHost, this.config.seal.hostPort);
   }
 
-  /** The emulator's key for the nodes: the recorded one while it exists, a new one for a new cluster. */
-  async prepare(endpoint: string, budgetMs: number): Promise<string> {
-    const kms: KmsKeys = this.deps.kms({
+  /** True when the emulator answers and still has the recorded key (a quick check for a warm `up`). */
+  async keyPresent(): Promise<boolean> {
+    const recorded = await this.recordedKeyId();
+    const containers = await this.deps.docker.listProjectContainers(this.config.project);
+    const url = this.url(containers.find((container) => container.service === KMS_SERVICE));
+    if (!recorded || !url) return false;
+    return this.client(url)
+      .exists(recorded)
+      .catch(() => false);
+  }
+
+  private recordedKeyId(): Promise<string | undefined> {
+    return readFile(this.stateFile, "utf8").then(
+      (text) => (JSON.parse(text) as { keyId?: string }).keyId,
+      () => undefined,
+    );
+  }
+
+  private client(endpoint: string): KmsKeys {
+    return this.deps.kms({
       endpoint,
       region: this.config.seal.region,
       ...KMS_EMULATOR_CREDENTIALS,
     });
-    const recorded = await readFile(this.stateFile, "utf8").then(
-      (text) => (JSON.parse(text) as { keyId?: string }).keyId,
-      () => undefined,
-    );
+  }
+
+  /** The emulator's key for the nodes: the recorded one while it exists, a new one for a new cluster. */
+  async prepare(endpoint: string, budgetMs: number): Promise<string> {
+    const kms = this.client(endpoint);
+    const recorded = await this.recordedKeyId();
     const present = await waitFor("the KMS emulator to answer", budgetMs, async () => {
       try {
         return { done: true as const, value: await kms.exists(recorded ?? "alias/vault-ha-none") };
