@@ -109,3 +109,17 @@ describe("formatStatus", () => {
     }
   });
 });
+
+describe("formatStatus with a load balancer", () => {
+  it("adds a balancer row naming its address and whether it reaches the active node", () => {
+    const base = status([active, standby], healthyTable);
+    const lines = formatStatus({
+      ...base,
+      loadBalancer: { url: "https://127.0.0.1:8100", container: "running", reachesActive: true },
+    });
+    expect(lines.at(-1)).toBe(
+      "  balancer https://127.0.0.1:8100   running    reaches the active node",
+    );
+    expect(formatStatus(base).some((line) => line.includes("balancer"))).toBe(false);
+  });
+});

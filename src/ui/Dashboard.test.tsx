@@ -120,6 +120,21 @@ describe("Dashboard on a fake terminal", () => {
     );
   });
 
+  it("a load balancer: its address and whether it reaches the active node", () => {
+    const base = status(["active", "standby", "standby"]);
+    const reaching = frame({
+      ...base,
+      loadBalancer: { url: "https://127.0.0.1:8100", container: "running", reachesActive: true },
+    });
+    expect(reaching).toContain("Balancer https://127.0.0.1:8100  reaches the active node");
+    const lost = frame({
+      ...base,
+      loadBalancer: { url: "https://127.0.0.1:8100", container: "running", reachesActive: false },
+    });
+    expect(lost).toContain("Balancer https://127.0.0.1:8100  reaches no active node");
+    expect(frame(base)).not.toContain("Balancer");
+  });
+
   it("DynamoDB unhealthy", () => {
     const text = frame(status(["active", "standby"], { dynamodbHealthy: false }));
     expect(text).toContain(
