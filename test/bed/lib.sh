@@ -112,3 +112,19 @@ ensure_rootfs() {
   fi
   step "docker import $ROOTFS_IMAGE" quiet docker import "$tarball" "$ROOTFS_IMAGE"
 }
+
+# alive PIDFILE BINARY: the pid in PIDFILE runs BINARY (a reused pid of some
+# other process does not count). For the extra engines' daemons.
+alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$2" ]
+}
+
+# running PID: PID exists and is not a zombie (the daemons are not this
+# script's children; whoever reaps them may take a moment).
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ "${state#Z}" = "$state" ]
+}

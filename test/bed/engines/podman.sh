@@ -102,20 +102,6 @@ provision() {
   mkdir -p "$storage" "$networks"
 }
 
-alive() {
-  local pid
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$2" ]
-}
-
-# running PID: PID exists and is not a zombie (the daemons are not this
-# script's children; whoever reaps them may take a moment).
-running() {
-  local state
-  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [ "${state#Z}" = "$state" ]
-}
-
 engine_answers() { timeout 10 docker -H "$host" version >/dev/null 2>&1; }
 
 # Images from the main engine when Podman lacks them or holds another build
