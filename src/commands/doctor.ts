@@ -1,6 +1,6 @@
 import type { EngineInfo } from "../adapters/docker/docker-engine.js";
 import type { CommandContext } from "../cli-context.js";
-import { describeEndpointSource } from "../core/engine-endpoint.js";
+import { composeEnvironment, describeEndpointSource } from "../core/engine-endpoint.js";
 import { ALL_INTERFACES, isLoopback } from "../core/ports-host.js";
 
 export interface DoctorOptions {
@@ -28,7 +28,6 @@ export async function doctorCommand(context: CommandContext, options: DoctorOpti
       import("../adapters/docker/connect-engine.js"),
       import("../adapters/compose/compose-cli.js"),
     ]);
-  const { composeEnvironment } = await import("../core/engine-endpoint.js");
   const { endpoint, placement, facts } = locateEngine(context.env, config.bindAddress);
   const docker = connectEngine(context.env, endpoint);
   await docker.ping();

@@ -73,8 +73,9 @@ describe.each(variants)("production shape: $name", (variant) => {
     );
   /** Waits for one active node, reading the ports again each round. */
   const oneActive = async (budgetMs = 60_000) =>
+    // A check that throws is "not yet" to eventually, which names the last failure.
     eventually("one active node on the current ports", budgetMs, async () =>
-      waitOneActive(await urls(), 5_000).catch(() => undefined),
+      waitOneActive(await urls(), 5_000),
     );
 
   beforeAll(async () => {
@@ -252,9 +253,9 @@ describe.each(variants)("production shape: $name", (variant) => {
         "the balancer to reach a node other than the killed one",
         60_000,
         async () => {
-          const health = await vaultRequest(balancer, "GET", "sys/health").catch(() => undefined);
-          const leader = await leaderThrough().catch(() => undefined);
-          return health?.status === 200 && leader && leader !== second ? leader : undefined;
+          const health = await vaultRequest(balancer, "GET", "sys/health");
+          const leader = await leaderThrough();
+          return health.status === 200 && leader && leader !== second ? leader : undefined;
         },
       );
       // Bring the killed node back for the next checks: up heals it.

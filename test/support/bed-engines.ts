@@ -1,41 +1,66 @@
 import Docker from "dockerode";
-import { describe } from "vitest";
+import { execa } from "execa";
+import { describe, it } from "vitest";
+import { packagePath } from "../../src/package-paths.js";
 
 /**
  * The test bed's extra engines (test/bed/engines/*.sh), started by
  * test/bed/with-engines.sh around the test run, which passes where each one
- * answers in VAULT_HA_BED_* variables. With CI=true a missing engine fails
- * the file; elsewhere (a laptop without root, which cannot start them) the
- * file is reported as skipped with the reason, never as passed.
+ * answers in VAULT_HA_BED_* variables (kept aside by the clean room). A
+ * missing engine fails its file, never skips it, as a missing Docker does:
+ * run the end-to-end tier through `npm test` or `npm run test:e2e`.
  */
-export function bedEngine(variable: string, engine: string): string | undefined {
-  const value = bedVariable(variable);
-  if (value) return value;
-  if (process.env.CI === "true") {
-    throw new Error(
-      `${engine}: ${variable} is not set; run the end-to-end tier through npm test (test/bed/with-engines.sh starts ${engine} as root)`,
-    );
-  }
-  return undefined;
-}
-
-/** A VAULT_HA_BED_* value, kept aside by the clean room (test/support/clean-room.ts). */
 export function bedVariable(name: string): string | undefined {
   return (globalThis as { vaultHaBed?: Record<string, string> }).vaultHaBed?.[name];
 }
 
-/** describe() when the engine is there; a visible skip naming why otherwise. */
+/** describe() with the engine's address; a describe that fails, naming why, when it is missing. */
 export function describeOnEngine(
   variable: string,
   engine: string,
   body: (value: string) => void,
 ): void {
-  const value = bedEngine(variable, engine);
-  if (value === undefined) {
-    describe.skip(`${engine} (${variable} unset: the test bed's engines need root)`, () => {});
-    return;
-  }
-  describe(engine, () => body(value));
+  const value = bedVariable(variable);
+  describe(engine, () => {
+    if (value === undefined) {
+      it("has its engine", () => {
+        throw new Error(
+          `${engine}: ${variable} is not set; run the end-to-end tier through npm test or npm run test:e2e (test/bed/with-engines.sh starts ${engine}, as root)`,
+        );
+      });
+      return;
+    }
+    body(value);
+  });
+}
+
+/**
+ * `docker run --rm` of the bed's job image with the built package at
+ * /vault-ha and Node at /opt/node, as a CI job container would run it.
+ */
+export function runJobContainer(
+  image: string,
+  dockerArgs: readonly string[],
+  command: readonly string[],
+  timeout = 900_000,
+) {
+  const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
+  return execa(
+    "docker",
+    [
+      "run",
+      "--rm",
+      ...dockerArgs,
+      "-v",
+      `${packagePath()}:/vault-ha:ro`,
+      "-v",
+      `${nodeDir}:/opt/node:ro`,
+      image,
+      "/opt/node/bin/node",
+      ...command,
+    ],
+    { reject: false, timeout },
+  );
 }
 
 /** dockerode for a DOCKER_HOST-style unix:// URL (the oracle side, not vault-ha's). */

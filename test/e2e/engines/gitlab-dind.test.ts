@@ -1,7 +1,6 @@
 import { execa } from "execa";
 import { expect, it } from "vitest";
-import { packagePath } from "../../../src/package-paths.js";
-import { bedVariable, describeOnEngine } from "../../support/bed-engines.js";
+import { bedVariable, describeOnEngine, runJobContainer } from "../../support/bed-engines.js";
 import { docker as mainEngine } from "../../support/docker.js";
 import { testProject } from "../../support/names.js";
 
@@ -36,27 +35,11 @@ describeOnEngine(
     it("up --ephemeral, wait, a secret through env's VAULT_ADDR and reset, all from the job", async () => {
       const network = bedVariable("VAULT_HA_BED_DIND_NETWORK") as string;
       const image = bedVariable("VAULT_HA_BED_ENGINE_IMAGE") as string;
-      const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
       const project = testProject("gitlab");
-      const job = await execa(
-        "docker",
-        [
-          "run",
-          "--rm",
-          "--network",
-          network,
-          "-e",
-          `DOCKER_HOST=${dindHost}`,
-          "-v",
-          `${packagePath()}:/vault-ha:ro`,
-          "-v",
-          `${nodeDir}:/opt/node:ro`,
-          image,
-          "/opt/node/bin/node",
-          "/vault-ha/test/e2e/engines/jobs/gitlab-job.mjs",
-          project,
-        ],
-        { reject: false, all: false, timeout: 900_000 },
+      const job = await runJobContainer(
+        image,
+        ["--network", network, "-e", `DOCKER_HOST=${dindHost}`],
+        ["/vault-ha/test/e2e/engines/jobs/gitlab-job.mjs", project],
       );
       expect(job.exitCode, job.stderr).toBe(0);
       const summary = JSON.parse(job.stdout) as JobSummary;

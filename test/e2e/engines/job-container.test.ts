@@ -1,7 +1,5 @@
-import { execa } from "execa";
 import { expect, it } from "vitest";
-import { packagePath } from "../../../src/package-paths.js";
-import { bedVariable, describeOnEngine } from "../../support/bed-engines.js";
+import { describeOnEngine, runJobContainer } from "../../support/bed-engines.js";
 import { docker as mainEngine } from "../../support/docker.js";
 
 // GitHub Actions' `container:` jobs (and devcontainers): the job runs in a
@@ -25,24 +23,14 @@ describeOnEngine(
   "VAULT_HA_BED_ENGINE_IMAGE",
   "a job inside a container with the host's Docker socket",
   (image) => {
+    const SOCKET = ["-v", "/var/run/docker.sock:/var/run/docker.sock"];
     const doctorInJob = async (extra: string[]) => {
-      const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
-      const run = await execa("docker", [
-        "run",
-        "--rm",
-        ...extra,
-        "-v",
-        "/var/run/docker.sock:/var/run/docker.sock",
-        "-v",
-        `${packagePath()}:/vault-ha:ro`,
-        "-v",
-        `${nodeDir}:/opt/node:ro`,
+      const run = await runJobContainer(
         image,
-        "/opt/node/bin/node",
-        "/vault-ha/bin/vault-ha.js",
-        "doctor",
-        "--json",
-      ]);
+        [...extra, ...SOCKET],
+        ["/vault-ha/bin/vault-ha.js", "doctor", "--json"],
+      );
+      expect(run.exitCode, run.stderr).toBe(0);
       return JSON.parse(run.stdout) as {
         ports: { connectHost: string; bindAddress: string; reason: string };
         socketMountedIn: boolean;
@@ -63,24 +51,9 @@ describeOnEngine(
     });
 
     it("startCluster() works from inside: URLs on the gateway, a secret written, stop() leaves nothing", async () => {
-      const nodeDir = bedVariable("VAULT_HA_BED_NODE_DIR") as string;
-      const job = await execa(
-        "docker",
-        [
-          "run",
-          "--rm",
-          "-v",
-          "/var/run/docker.sock:/var/run/docker.sock",
-          "-v",
-          `${packagePath()}:/vault-ha:ro`,
-          "-v",
-          `${nodeDir}:/opt/node:ro`,
-          image,
-          "/opt/node/bin/node",
-          "/vault-ha/test/e2e/engines/jobs/harness-job.mjs",
-        ],
-        { reject: false, timeout: 900_000 },
-      );
+      const job = await runJobContainer(image, SOCKET, [
+        "/vault-ha/test/e2e/engines/jobs/harness-job.mjs",
+      ]);
       expect(job.exitCode, job.stderr).toBe(0);
       const summary = JSON.parse(job.stdout) as JobSummary;
       const host = new URL(summary.activeUrl).hostname;

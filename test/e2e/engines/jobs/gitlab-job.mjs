@@ -3,9 +3,9 @@
 // built vault-ha as a user's script would and prints one JSON summary.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { vault } from "./vault-call.mjs";
 
 const [, , project] = process.argv;
 const cli = path.join(
@@ -29,20 +29,6 @@ function vaultHa(...args) {
     process.stdout.write(JSON.stringify(summary));
     process.exit(0);
   }
-}
-
-function vault(method, url, token, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { "X-Vault-Token": token } }, (res) => {
-      let text = "";
-      res.on("data", (chunk) => {
-        text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : {} }));
-    });
-    req.on("error", reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
 }
 
 summary.doctor = JSON.parse(vaultHa("doctor", "--json"));

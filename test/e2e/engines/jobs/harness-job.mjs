@@ -1,25 +1,11 @@
 // A CI job inside a container with the host's Docker socket mounted (GitHub
 // Actions' `container:`): the harness, imported from the built package,
 // starts a cluster from inside and stops it. Prints one JSON summary.
-import { request } from "node:http";
 import path from "node:path";
+import { vault } from "./vault-call.mjs";
 
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), "../../../..");
 const { startCluster } = await import(path.join(root, "dist/index.js"));
-
-function vault(method, url, token, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { "X-Vault-Token": token } }, (res) => {
-      let text = "";
-      res.on("data", (chunk) => {
-        text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : {} }));
-    });
-    req.on("error", reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
 
 const summary = {};
 const cluster = await startCluster({ nodes: 2, ephemeral: true });
