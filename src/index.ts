@@ -3,7 +3,12 @@
  * Local from tests and scripts.
  * @packageDocumentation
  */
-export type { ClusterNode, StartClusterOptions, VaultHaCluster } from "./api/start-cluster.js";
+export type {
+  ClientOptions,
+  ClusterNode,
+  StartClusterOptions,
+  VaultHaCluster,
+} from "./api/start-cluster.js";
 export { startCluster } from "./api/start-cluster.js";
 export type {
   ClusterStatus,
@@ -18,3 +23,4 @@ export { ExitCode, VaultHaError } from "./core/errors.js";
 export type { OnProgress, ProgressEvent } from "./core/progress.js";
 export { renderCompose } from "./core/render-compose.js";
 export type { StepDownResult } from "./services/cluster.js";
+export type { ConfigureChange } from "./services/configure.js";

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
+import type NodeVault from "node-vault";
 import type { ClusterStatus, NodeMode } from "../core/cluster-status.js";
 import type { Config, ConfigInput } from "../core/config-schema.js";
 import {
@@ -11,12 +12,18 @@ import {
   newSession,
   reuseIdentity,
 } from "../core/ephemeral.js";
-import { ProjectBusyError, UsageError } from "../core/errors.js";
+import { ExternalCommandError, ProjectBusyError, UsageError } from "../core/errors.js";
+import type { ExternalConfig } from "../core/external-config.js";
 import { DEFAULT_COMPOSE_FILE } from "../core/files.js";
 import { type OnProgress, progressEvents, progressLine } from "../core/progress.js";
 import { resolveConfig } from "../core/resolve-config.js";
 import type { Session } from "../core/session.js";
 import type { ProjectInventory, StepDownResult } from "../services/cluster.js";
+import {
+  applyExternalConfig,
+  type ConfigureChange,
+  readExternalConfig,
+} from "../services/configure.js";
 import { createCluster } from "../services/create-cluster.js";
 import { register, unregister } from "./cleanup-registry.js";
 
@@ -55,6 +62,21 @@ export interface StartClusterOptions extends ConfigInput {
   readonly verbose?: boolean;
   /** Budget for the whole start, in milliseconds. Default 300000. */
   readonly timeoutMs?: number;
+  /**
+   * `vault` CLI commands run inside the active node with the root token,
+   * after `configure` (Testcontainers' `withInitCommands`), e.g.
+   * `"secrets enable transit"`. Each runs as `sh -c "vault <command>"`; one
+   * that fails fails the start with its output.
+   */
+  readonly initCommands?: readonly string[];
+}
+
+/** A client for a named policy or the root token (see {@link VaultHaCluster.client}). */
+export interface ClientOptions {
+  /** A token with exactly these policies (created now, `ttl` long); default: the root token. */
+  readonly policies?: readonly string[];
+  /** Lifetime of that token. Default "1h". */
+  readonly ttl?: string;
 }
 
 /** One Vault node as last seen. */
@@ -107,6 +129,19 @@ export interface VaultHaCluster extends AsyncDisposable {
   unseal(): Promise<string[]>;
   /** A fresh status snapshot. */
   status(): Promise<ClusterStatus>;
+  /** What `configure` changed during the start (empty when Vault already matched or none was given). */
+  readonly configured: readonly ConfigureChange[];
+  /**
+   * A node-vault client with a token, aimed at the address that serves the
+   * active node now (the load balancer when there is one), trusting the
+   * cluster's CA with `tls`. Nothing is read from VAULT_* variables.
+   */
+  client(options?: ClientOptions): Promise<NodeVaultClient>;
+  /**
+   * Credentials of an AppRole role (one `configure` created, or any): its
+   * role id and a new secret id, for an AppRole login.
+   */
+  approle(role: string, options?: { path?: string }): Promise<{ roleId: string; secretId: string }>;
   /**
    * Resolves when exactly one node is active; rejects when the budget runs
    * out. With `everyNode: true`, every other node must also be an unsealed
@@ -124,6 +159,7 @@ function resolveOptions(options: StartClusterOptions): Config {
     verbose: _verbose,
     onProgress: _onProgress,
     timeoutMs: _timeout,
+    initCommands: _initCommands,
     ...values
   } = options;
   if (reuse && values.project !== undefined) {
@@ -171,6 +207,8 @@ const created = (before: ProjectInventory, after: ProjectInventory): ProjectInve
  */
 export async function startCluster(options: StartClusterOptions = {}): Promise<VaultHaCluster> {
   const resolved = resolveOptions(options);
+  // Checked before anything starts: a bad configuration costs nothing.
+  const declared = await readExternalConfig(resolved.configure, process.cwd(), process.env);
   const reuse = options.reuse ? reuseIdentity(resolved, hostname(), new Date()) : undefined;
   const config = reuse ? { ...resolved, project: reuse.project } : resolved;
   const ephemeral = options.ephemeral === true || reuse !== undefined;
@@ -218,7 +256,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
   if (reuse) {
     try {
       const { status, reused } = await reusableCluster(service, remaining);
-      return clusterHandle(service, status, { created: !reused, reused, stop: removeWorkDir });
+      const configured = await prepareVault(service, declared, options.initCommands);
+      return clusterHandle(service, status, {
+        created: !reused,
+        reused,
+        stop: removeWorkDir,
+        configured,
+      });
     } catch (error) {
       await removeWorkDir();
       throw error;
@@ -261,6 +305,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
   if (!attached) register(disposable);
 
   let status: ClusterStatus;
+  let configured: ConfigureChange[] = [];
   try {
     // An attached cluster that is healthy is used as it is: no Compose run,
     // which could recreate its containers if this handle's file differs.
@@ -276,16 +321,43 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<V
             })
           ).status;
     ours = created(before, await service.inventory());
+    configured = await prepareVault(service, declared, options.initCommands);
   } catch (error) {
     if (!attached) await stop();
     else unregister(disposable);
     throw error;
   }
   if (attached) unregister(disposable);
-  return clusterHandle(service, status, { created: !attached, reused: false, stop });
+  return clusterHandle(service, status, { created: !attached, reused: false, stop, configured });
+}
+
+/** configure, then the init commands, in the active node. */
+async function prepareVault(
+  service: Service,
+  declared: ExternalConfig | undefined,
+  initCommands: readonly string[] | undefined,
+): Promise<ConfigureChange[]> {
+  const configured = declared ? await applyExternalConfig(await service.activeApi(), declared) : [];
+  if (initCommands && initCommands.length > 0) {
+    const { rootToken } = await service.requireKeys();
+    const { node } = await service.activeApi(rootToken);
+    for (const command of initCommands) {
+      const { exitCode, output } = await service.execIn(node, ["sh", "-c", `vault ${command}`], {
+        env: { VAULT_TOKEN: rootToken },
+      });
+      if (exitCode !== 0)
+        throw new ExternalCommandError(
+          `init command \`vault ${command}\` failed in ${node} (exit code ${exitCode})`,
+          `vault ${command}`,
+          output,
+        );
+    }
+  }
+  return configured;
 }
 
 type Service = ReturnType<typeof createCluster>;
+type NodeVaultClient = NodeVault.client;
 
 /**
  * A healthy reusable cluster is handed over as it is: one container list and
@@ -312,7 +384,12 @@ async function reusableCluster(
 function clusterHandle(
   service: Service,
   status: ClusterStatus,
-  handle: { created: boolean; reused: boolean; stop: () => Promise<void> },
+  handle: {
+    created: boolean;
+    reused: boolean;
+    stop: () => Promise<void>;
+    configured: readonly ConfigureChange[];
+  },
 ): Promise<VaultHaCluster> {
   return service.requireKeys().then((stored) => {
     let last = status;
@@ -347,6 +424,45 @@ function clusterHandle(
         return result;
       },
       unseal: () => service.unseal(undefined),
+      configured: handle.configured,
+      async client(clientOptions = {}) {
+        const current = remember(await service.snapshot({ storage: false }));
+        const address =
+          current.loadBalancer?.url ?? current.nodes.find((node) => node.mode === "active")?.url;
+        if (!address) throw new UsageError(`no node of ${service.config.project} is active now`);
+        let token = stored.rootToken;
+        if (clientOptions.policies) {
+          const api = await service.activeApi(stored.rootToken);
+          const created = await api.write("auth/token/create", {
+            policies: [...clientOptions.policies],
+            ttl: clientOptions.ttl ?? "1h",
+            no_default_policy: false,
+          });
+          token = String((created.auth as { client_token?: string } | undefined)?.client_token);
+        }
+        const { default: createNodeVault } = await import("node-vault");
+        const ca = service.config.tls ? readFileSync(service.caFile, "utf8") : undefined;
+        const client = createNodeVault({
+          endpoint: address,
+          token,
+          ...(ca ? { requestOptions: { ca, strictSSL: true } } : {}),
+        });
+        // node-vault fills these from VAULT_NAMESPACE and VAULT_PREFIX when unset.
+        return Object.assign(client, { namespace: undefined, pathPrefix: "" });
+      },
+      async approle(role, approleOptions = {}) {
+        const api = await service.activeApi(stored.rootToken);
+        const base = `auth/${approleOptions.path ?? "approle"}/role/${role}`;
+        const roleId = (await api.read(`${base}/role-id`))?.data as
+          | { role_id?: string }
+          | undefined;
+        if (!roleId?.role_id)
+          throw new UsageError(
+            `no AppRole role ${role} at auth/${approleOptions.path ?? "approle"}/`,
+          );
+        const secret = (await api.write(`${base}/secret-id`, {})).data as { secret_id: string };
+        return { roleId: roleId.role_id, secretId: secret.secret_id };
+      },
       status: async () => remember(await service.snapshot()),
       waitForActive: async (waitOptions = {}) =>
         remember(

@@ -42,6 +42,12 @@ export const CONFIG_FLAGS: readonly { flag: string; key: string; description: st
     description: "Shamir key threshold (default 3)",
   },
   {
+    flag: "--configure <file>",
+    key: "configure",
+    description:
+      "bank-vaults-style configuration (policies, auth, secrets, audit, ...) applied after unseal",
+  },
+  {
     flag: "--table <name>",
     key: "storage.table",
     description: "DynamoDB table Vault stores into (default vault-data)",
@@ -330,6 +336,20 @@ export const COMMANDS: readonly CommandSpec[] = [
       "vault-ha prune --yes --reuse        # also the clusters kept for reuse",
     ],
     load: () => import("./prune.js").then((module) => module.pruneCommand),
+  },
+  {
+    name: "configure",
+    summary:
+      "Apply a bank-vaults-style configuration (policies, auth, secrets engines, audit, groups, startup secrets) to the running cluster; writes only what differs",
+    options: [{ flags: "--dry-run", description: "print the changes, write nothing" }],
+    configFlags: true,
+    clusterFlags: true,
+    examples: [
+      "vault-ha configure --configure vault-config.yml --dry-run",
+      "vault-ha configure --configure vault-config.yml",
+      "vault-ha up --configure vault-config.yml   # applied after every up",
+    ],
+    load: () => import("./configure.js").then((module) => module.configureCommand),
   },
   {
     name: "doctor",

@@ -24,7 +24,11 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
     );
   }
   const cluster = await openCluster(context, options);
+  // Checked before anything starts: a bad file costs nothing.
+  const { declaredConfiguration, applyDeclared, changeLines } = await import("./configure.js");
+  const declared = await declaredConfiguration(context, cluster);
   const result = await cluster.up();
+  const configured = declared ? await applyDeclared(cluster, declared) : undefined;
   const { status } = result;
   const active = status.nodes.find((node) => node.name === status.active);
   const keys = options.showSecrets ? await cluster.requireKeys() : undefined;
@@ -39,6 +43,7 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
       dynamodbEndpoint: status.dynamodb.endpoint,
       composeFile: result.composeFile,
       keysFile: result.keysFile,
+      ...(configured ? { configured } : {}),
       ...(keys ? { rootToken: keys.rootToken, unsealKeys: keys.keys } : {}),
     });
     return;
@@ -50,6 +55,7 @@ export async function upCommand(context: CommandContext, options: UpOptions) {
       : `cluster ${status.project} is already up and unsealed; nothing to do`,
   );
   for (const line of nodeTable(status)) output.info(line);
+  if (configured) for (const line of changeLines(configured, false)) output.info(line);
   output.info(`  dynamodb ${status.dynamodb.endpoint ?? "-"}  (table ${status.dynamodb.table})`);
   output.info(`  keys and root token: ${result.keysFile} (owner-only)`);
   if (keys) {

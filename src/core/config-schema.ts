@@ -227,6 +227,15 @@ export const configSchema = z
         image: image.default(DEFAULT_HAPROXY_IMAGE),
       })
       .prefault({}),
+    /**
+     * What to write into Vault after every `up`: a bank-vaults external
+     * configuration file's path, or the object itself (see README,
+     * "Configure Vault"). Checked when read, by its own rules.
+     */
+    configure: z
+      .union([z.string().min(1), z.record(z.string(), z.unknown())])
+      .meta({ allowed: "a file path, or a bank-vaults external configuration object" })
+      .optional(),
     init: z
       .strictObject({
         keyShares: z

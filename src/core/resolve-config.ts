@@ -34,6 +34,8 @@ export const CONFIG_KEYS: ReadonlyMap<string, ScalarKind> = (() => {
   keys.set("vault.platform", "string");
   keys.set("dynamodb.platform", "string");
   keys.set("seal.kmsKeyId", "string");
+  // A file path from flags and the environment; the object form only in files.
+  keys.set("configure", "string");
   return keys;
 })();
 

@@ -36,6 +36,9 @@ const NODES = [
   "seal",
   "unseal",
   "nodeContainer",
+  "restartNodes",
+  "activeApi",
+  "execIn",
 ] as const;
 const TEARDOWN = [
   "withComposeTarget",

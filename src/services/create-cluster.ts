@@ -79,7 +79,7 @@ export function createCluster(config: Config, options: ClusterOptions): ClusterS
     placement,
     compose: lazyAdapter<ComposeCli>(
       async () => (await import("../adapters/compose/compose-cli.js")).createComposeCli(engineEnv),
-      { version: true, build: true, start: true, down: true, logs: true },
+      { version: true, build: true, start: true, down: true, exec: true, logs: true },
     ),
     // With tls, every request verifies the node against the cluster's own CA.
     vault: (url) => createVaultNodeClient(url, timeout, { ca: caPem() }),

@@ -99,6 +99,7 @@ export class FakeClusterWorld {
       this.nodes.clear();
     },
     logs: async () => {},
+    exec: async () => ({ exitCode: 0, output: "" }),
   };
 
   docker: DockerEngine = {
@@ -188,6 +189,7 @@ export class FakeClusterWorld {
       },
       write: async () => ({}),
       read: async () => ({}),
+      request: async () => ({}),
     };
   };
 }

@@ -47,6 +47,22 @@ export interface ComposeCli {
     target: ComposeTarget,
     options: { volumes: boolean; removeOrphans?: boolean },
   ): Promise<void>;
+  /**
+   * Runs a command in a service's running container (`exec -T`). `attach`
+   * passes this process's stdin, stdout and stderr through (nothing is
+   * captured); otherwise output is captured and returned. Never throws for
+   * the command's own exit code: the caller decides what it means.
+   */
+  exec(
+    target: ComposeTarget,
+    service: string,
+    command: readonly string[],
+    options?: {
+      env?: Readonly<Record<string, string>>;
+      attach?: boolean;
+      budgetMs?: number;
+    },
+  ): Promise<{ exitCode: number; output: string }>;
   /** Streams logs to this process's stdout/stderr; throws when Compose fails (an unknown service). */
   logs(
     target: ComposeTarget,
@@ -256,6 +272,39 @@ export function createComposeCli(
         "removing the cluster",
         budget.downMs,
       );
+    },
+    async exec(target, service, command, options = {}) {
+      const args = [
+        ...base(target),
+        "exec",
+        "-T",
+        // Names only: the values (tokens) travel in Compose's environment,
+        // never in a command line that `ps` shows every user.
+        ...Object.keys(options.env ?? {}).flatMap((name) => ["-e", name]),
+        service,
+        ...command,
+      ];
+      const shown = describeCommand(args);
+      const withValues = { ...env, ...options.env };
+      if (options.attach) {
+        const subprocess = execa("docker", args, {
+          stdio: "inherit",
+          env: withValues,
+          reject: false,
+        });
+        const outcome = await subprocess;
+        return { exitCode: outcome.exitCode ?? 1, output: "" };
+      }
+      const budgetMs = options.budgetMs ?? budget.logsMs;
+      const { outcome, output } = await capture("docker", args, budgetMs, undefined, options.env);
+      if (outcome === "timed out") {
+        throw new ExternalCommandError(
+          `running a command in ${service} did not finish within ${describeBudget(budgetMs)} and was stopped: ${shown}`,
+          shown,
+          output,
+        );
+      }
+      return { exitCode: outcome.exitCode ?? 1, output: String(outcome.all ?? output) };
     },
     async logs(target, options) {
       const args = [

@@ -41,6 +41,8 @@ export interface VaultNodeClient {
   seal(token: string): Promise<void>;
   write(path: string, data: unknown, token: string): Promise<unknown>;
   read(path: string, token: string): Promise<unknown>;
+  /** Any call (`path` without /v1); the answer's body, 204 as `{}`. */
+  request(method: string, path: string, token: string, body?: unknown): Promise<unknown>;
 }
 
 /**
@@ -396,6 +398,17 @@ export function createVaultNodeClient(
     read: async (path, token) => {
       const { vault } = await nodeVault();
       return vault.read(path, withToken(token)).catch(toApiError) as Promise<unknown>;
+    },
+    request: async (method, path, token, body) => {
+      const { patient } = await nodeVault();
+      return patient
+        .request({
+          path: path.startsWith("/") ? path : `/${path}`,
+          method,
+          ...(body !== undefined ? { json: body } : {}),
+          ...withToken(token),
+        })
+        .catch(toApiError) as Promise<unknown>;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { StoredKeys } from "../../adapters/fs/key-store.js";
+import { type VaultApi, vaultApi } from "../../adapters/vault/vault-api.js";
 import type { ClusterStatus, NodeStatus } from "../../core/cluster-status.js";
 import { ClusterNotHealthyError, ConflictError, UsageError } from "../../core/errors.js";
 import {
@@ -161,6 +162,34 @@ export class NodeOperations extends ClusterPart {
         }
       }),
     );
+  }
+
+  /**
+   * Vault's API on the active node with the stored root token: what
+   * configure, secrets and init commands write through. A standby would
+   * redirect, so the active node is looked up first.
+   */
+  async activeApi(token?: string): Promise<VaultApi & { readonly node: string }> {
+    const status = await this.lightSnapshot();
+    const active = status.nodes.find((node) => node.mode === "active");
+    if (!active?.url) {
+      throw new ClusterNotHealthyError(
+        `no node of project ${this.config.project} is active (${status.nodes.map((node) => `${node.name} ${node.mode}`).join(", ")})`,
+        [],
+        { next: { kind: "up" } },
+      );
+    }
+    const rootToken = token ?? (await this.requireKeys()).rootToken;
+    return { ...vaultApi(this.deps.vault(active.url), rootToken), node: active.name };
+  }
+
+  /** Runs a command in one service's container (`docker compose exec -T`). */
+  execIn(
+    service: string,
+    command: readonly string[],
+    options: { env?: Readonly<Record<string, string>>; attach?: boolean; budgetMs?: number } = {},
+  ) {
+    return this.deps.compose.exec(this.target, service, command, options);
   }
 
   /**
