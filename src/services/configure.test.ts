@@ -138,7 +138,8 @@ describe("applyExternalConfig", () => {
     writes.length = 0;
     const changes = await applyExternalConfig(api, declared);
     expect(changes).toEqual([]);
-    expect(writes).toEqual(["auth/token/revoke-accessor"]);
+    // The password check's login token, revoked by the plan and by the apply.
+    expect(writes).toEqual(["auth/token/revoke-accessor", "auth/token/revoke-accessor"]);
   });
 
   it("updates only what differs: a role's TTL, a changed password, a startup secret", async () => {
@@ -167,10 +168,10 @@ describe("applyExternalConfig", () => {
     expect(changes.map((change) => change.path)).toContain("identity/group-alias");
   });
 
-  it("refuses a path that holds another type of mount, and writes nothing there", async () => {
+  it("refuses a path that holds another type of mount before its first write", async () => {
     const { api, writes } = fakeVault({ "sys/mounts/secret": { type: "kv", options: null } });
     const config = externalConfigFromValue(
-      { secrets: [{ path: "secret", type: "transit" }] },
+      { policies: [{ name: "first", rules: "" }], secrets: [{ path: "secret", type: "transit" }] },
       {},
       { source: "test" },
     );

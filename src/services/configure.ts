@@ -64,8 +64,11 @@ export async function applyExternalConfig(
   config: ExternalConfig,
   options: { dryRun?: boolean } = {},
 ): Promise<ConfigureChange[]> {
-  const changes: ConfigureChange[] = [];
   const dryRun = options.dryRun === true;
+  // A plan first: a conflict (a mount of another type) is found before the
+  // first write, so a refused configuration leaves Vault as it was.
+  if (!dryRun) await applyExternalConfig(api, config, { dryRun: true });
+  const changes: ConfigureChange[] = [];
   const change = async (
     action: ConfigureChange["action"],
     what: string,

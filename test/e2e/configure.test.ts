@@ -193,6 +193,65 @@ describe("configure through the CLI (2 nodes)", () => {
     expect(oldLogin.status).toBe(200);
   });
 
+  it("a mount path that holds another type is exit 5, and nothing is written", async () => {
+    const clash = path.join(dir, "clash.yml");
+    await writeFile(
+      clash,
+      'policies:\n  - name: before-clash\n    rules: \'path "x" { capabilities = ["read"] }\'\nsecrets:\n  - path: secret\n    type: transit\n',
+    );
+    const result = await runCli(["configure", "--project", project, "--configure", clash]);
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr).toContain("secrets path secret/ is a kv mount in Vault");
+    const { activeIndex } = await waitOneActive(urls());
+    const active = urls()[activeIndex] as string;
+    const mounts = (await rootGet(active, "sys/mounts")).body.data as Record<
+      string,
+      { type: string }
+    >;
+    expect(mounts["secret/"]?.type).toBe("kv");
+    // The conflict was found before the first write: the policy ahead of it is not there.
+    expect((await rootGet(active, "sys/policies/acl/before-clash")).status).toBe(404);
+  });
+
+  it("purgeUnmanagedConfig removes what the file does not list, keeps built-ins and excluded sections", async () => {
+    const { activeIndex } = await waitOneActive(urls());
+    const active = urls()[activeIndex] as string;
+    const stray = await vaultRequest(active, "POST", "sys/policies/acl/stray", {
+      token: up.rootToken,
+      body: { policy: 'path "x" { capabilities = ["read"] }' },
+    });
+    expect(stray.status).toBe(204);
+    const purging = path.join(dir, "purge.yml");
+    await writeFile(
+      purging,
+      `${bankVaultsFile()}\npurgeUnmanagedConfig:\n  enabled: true\n  exclude:\n    secrets: true\n`,
+    );
+    const result = await runCli(
+      ["configure", "--project", project, "--configure", purging, "--json"],
+      { env },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const changes = (JSON.parse(result.stdout) as { changes: { action: string; what: string }[] })
+      .changes;
+    expect(
+      changes.filter((change) => change.action === "delete").map((change) => change.what),
+    ).toEqual(["policy stray"]);
+    const policies = await vaultRequest(active, "GET", "sys/policies/acl?list=true", {
+      token: up.rootToken,
+    });
+    expect((policies.body.data as { keys: string[] }).keys.sort()).toEqual([
+      "app-read",
+      "default",
+      "root",
+    ]);
+    const mounts = (await rootGet(active, "sys/mounts")).body.data as Record<string, unknown>;
+    // secrets excluded: nothing there was touched, built-in mounts included.
+    for (const mount of ["secret/", "transit/", "sys/", "cubbyhole/", "identity/"])
+      expect(Object.keys(mounts)).toContain(mount);
+    const auth = (await rootGet(active, "sys/auth")).body.data as Record<string, unknown>;
+    expect(Object.keys(auth).sort()).toEqual(["approle/", "token/", "userpass/"]);
+  });
+
   it("a file with an unknown key is refused before anything starts", async () => {
     const other = testProject("configure-bad");
     const bad = path.join(dir, "bad.yml");
