@@ -335,70 +335,83 @@ async function passwordStillWorks(
   return true;
 }
 
-/** What purgeUnmanagedConfig never removes (bank-vaults' list). */
-const BUILT_IN = {
-  policies: new Set(["root", "default"]),
-  auth: new Set(["token/"]),
-  secrets: new Set(["sys/", "identity/", "cubbyhole/"]),
-};
+type Change = (
+  action: ConfigureChange["action"],
+  what: string,
+  path: string,
+  write: () => Promise<unknown>,
+) => Promise<void>;
+
+/**
+ * What purgeUnmanagedConfig may remove, section by section (bank-vaults'
+ * list): where the names come from, what the file keeps, what is built in
+ * and never removed, and where each one is deleted.
+ */
+const PURGEABLE: readonly {
+  readonly section: PurgeSection;
+  readonly label: string;
+  readonly names: (api: VaultApi) => Promise<string[]>;
+  readonly kept: (config: ExternalConfig) => string[];
+  readonly builtIn: readonly string[];
+  readonly deletePath: (name: string) => string;
+}[] = [
+  {
+    section: "audit",
+    label: "audit",
+    names: async (api) => Object.keys(await mountTable(api, "sys/audit")),
+    kept: (config) => (config.audit ?? []).map((entry) => `${mountPath(entry)}/`),
+    builtIn: [],
+    deletePath: (name) => `sys/audit/${name.replace(/\/$/, "")}`,
+  },
+  {
+    section: "auth",
+    label: "auth",
+    names: async (api) => Object.keys(await mountTable(api, "sys/auth")),
+    kept: (config) => (config.auth ?? []).map((entry) => `${mountPath(entry)}/`),
+    builtIn: ["token/"],
+    deletePath: (name) => `sys/auth/${name.replace(/\/$/, "")}`,
+  },
+  {
+    section: "groups",
+    label: "group",
+    names: (api) => api.list("identity/group/name"),
+    kept: (config) => (config.groups ?? []).map((group) => group.name),
+    builtIn: [],
+    deletePath: (name) => `identity/group/name/${name}`,
+  },
+  {
+    section: "policies",
+    label: "policy",
+    names: (api) => api.list("sys/policies/acl"),
+    kept: (config) => (config.policies ?? []).map((policy) => policy.name),
+    builtIn: ["root", "default"],
+    deletePath: (name) => `sys/policies/acl/${name}`,
+  },
+  {
+    section: "secrets",
+    label: "secrets",
+    names: async (api) => Object.keys(await mountTable(api, "sys/mounts")),
+    kept: (config) => (config.secrets ?? []).map((entry) => `${mountPath(entry)}/`),
+    builtIn: ["sys/", "identity/", "cubbyhole/"],
+    deletePath: (name) => `sys/mounts/${name.replace(/\/$/, "")}`,
+  },
+];
 
 async function purgeUnmanaged(
   api: VaultApi,
   config: ExternalConfig,
   exclude: Partial<Record<PurgeSection, boolean>>,
-  change: (
-    action: ConfigureChange["action"],
-    what: string,
-    path: string,
-    write: () => Promise<unknown>,
-  ) => Promise<void>,
+  change: Change,
 ) {
-  if (!exclude.audit) {
-    const kept = new Set((config.audit ?? []).map((entry) => `${mountPath(entry)}/`));
-    for (const key of Object.keys(await mountTable(api, "sys/audit")))
-      if (!kept.has(key)) {
-        const path = `sys/audit/${key.replace(/\/$/, "")}`;
-        await change("delete", `audit ${key}`, path, () => api.delete(path));
-      }
+  for (const section of PURGEABLE) {
+    if (exclude[section.section]) continue;
+    const kept = new Set([...section.kept(config), ...section.builtIn]);
+    for (const name of await section.names(api)) {
+      if (kept.has(name)) continue;
+      const path = section.deletePath(name);
+      await change("delete", `${section.label} ${name}`, path, () => api.delete(path));
+    }
   }
-  if (!exclude.auth) {
-    const kept = new Set((config.auth ?? []).map((entry) => `${mountPath(entry)}/`));
-    for (const key of Object.keys(await mountTable(api, "sys/auth")))
-      if (!kept.has(key) && !BUILT_IN.auth.has(key)) {
-        const path = `sys/auth/${key.replace(/\/$/, "")}`;
-        await change("delete", `auth ${key}`, path, () => api.delete(path));
-      }
-  }
-  if (!exclude.groups) {
-    const kept = new Set((config.groups ?? []).map((group) => group.name));
-    for (const name of await api.list("identity/group/name"))
-      if (!kept.has(name)) {
-        const path = `identity/group/name/${name}`;
-        await change("delete", `group ${name}`, path, () => api.delete(path));
-      }
-  }
-  if (!exclude.policies) {
-    const kept = new Set((config.policies ?? []).map((policy) => policy.name));
-    for (const name of await api.list("sys/policies/acl"))
-      if (!kept.has(name) && !BUILT_IN.policies.has(name)) {
-        const path = `sys/policies/acl/${name}`;
-        await change("delete", `policy ${name}`, path, () => api.delete(path));
-      }
-  }
-  if (!exclude.secrets) {
-    const kept = new Set((config.secrets ?? []).map((entry) => `${mountPath(entry)}/`));
-    for (const key of Object.keys(await mountTable(api, "sys/mounts")))
-      if (!kept.has(key) && !BUILT_IN.secrets.has(key)) {
-        const path = `sys/mounts/${key.replace(/\/$/, "")}`;
-        await change("delete", `secrets ${key}`, path, () => api.delete(path));
-      }
-  }
-}
-
-/** One line for a list of changes: "created policy a; updated auth approle/ role ci". */
-export function describeChanges(changes: readonly ConfigureChange[]): string {
-  const verbs = { create: "created", update: "updated", delete: "deleted" } as const;
-  return changes.map((item) => `${verbs[item.action]} ${item.what}`).join("; ");
 }
 
 /**
