@@ -92,6 +92,7 @@ function register(program: Command, spec: CommandSpec): void {
   else addOptions(command, spec.options);
   if (spec.configFlags) withConfigFlags(command);
   if (spec.clusterFlags) addOptions(command, spec.options);
+  if (spec.passThrough) command.allowUnknownOption();
   command.addHelpText("after", examples(spec.examples));
   command.action(async (...parsed: unknown[]) => {
     // commander passes the declared arguments, then the options, then the command.
@@ -132,7 +133,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[]);
-    return ExitCode.ok;
+    // A command that runs another program (aws) passes on its exit code here.
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with code 0; usage mistakes with 2.

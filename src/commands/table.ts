@@ -85,6 +85,11 @@ export interface CommandSpec {
   readonly examples: readonly string[];
   /** Imported only when the command runs. */
   readonly load: () => Promise<CommandFunction>;
+  /**
+   * Options the command does not know are passed on in its arguments
+   * instead of refused (`aws`: the AWS CLI's own options).
+   */
+  readonly passThrough?: boolean;
 }
 
 const CERTS_OPTION: OptionSpec = {
@@ -350,6 +355,109 @@ export const COMMANDS: readonly CommandSpec[] = [
       "vault-ha up --configure vault-config.yml   # applied after every up",
     ],
     load: () => import("./configure.js").then((module) => module.configureCommand),
+  },
+  {
+    name: "backup",
+    summary:
+      "Stop the Vault nodes, copy every item of the table (consistent reads) and the keys to a file, bring the nodes back",
+    options: [
+      {
+        flags: "-o, --output <file>",
+        description: "where to write it (default vault-ha-backup-<project>-<UTC time>.json)",
+      },
+      {
+        flags: "--passphrase-file <file>",
+        description: "encrypt the keys and root token in the file with this file's passphrase",
+      },
+      { flags: "--without-keys", description: "leave the keys and root token out of the file" },
+    ],
+    configFlags: true,
+    clusterFlags: true,
+    examples: [
+      "vault-ha backup",
+      "vault-ha backup -o vault.json --passphrase-file ~/.vault-backup-passphrase",
+      "vault-ha backup --without-keys --json",
+    ],
+    load: () => import("./backup.js").then((module) => module.backupCommand),
+  },
+  {
+    name: "restore",
+    summary:
+      "Write a backup's items into the table of a cluster whose nodes are down, and its keys into the state folder",
+    arguments: [{ name: "<file>", description: "a file from vault-ha backup" }],
+    options: [
+      { flags: "--force", description: "delete the items already in the table first" },
+      {
+        flags: "--passphrase-file <file>",
+        description: "the passphrase the backup's keys were encrypted with",
+      },
+      { flags: "--up", description: "then start and unseal the nodes (vault-ha up)" },
+    ],
+    configFlags: true,
+    clusterFlags: true,
+    examples: [
+      "vault-ha down && vault-ha restore vault.json && vault-ha up",
+      "vault-ha reset --yes && vault-ha restore vault.json --up",
+      "vault-ha restore vault.json --force --passphrase-file ~/.vault-backup-passphrase",
+    ],
+    load: () => import("./restore.js").then((module) => module.restoreCommand),
+  },
+  {
+    name: "aws",
+    summary:
+      "Run the AWS CLI inside the DynamoDB Local container, pointed at it (exit code: the AWS CLI's)",
+    arguments: [{ name: "[args...]", description: "the AWS CLI's arguments, after --" }],
+    options: [],
+    configFlags: true,
+    clusterFlags: false,
+    passThrough: true,
+    examples: [
+      "vault-ha aws -- dynamodb list-tables",
+      "vault-ha aws -- dynamodb scan --table-name vault-data --max-items 5",
+      "vault-ha aws --project demo -- dynamodb describe-table --table-name vault-data",
+    ],
+    load: () => import("./aws.js").then((module) => module.awsCommand),
+  },
+  {
+    name: "secrets",
+    summary:
+      "KV secrets out and in: export to safe's format, import safe or vkv files, draw the tree",
+    arguments: [
+      { name: "<action>", description: "export, import or tree" },
+      {
+        name: "[args...]",
+        description:
+          "export and tree: PATH... (default every KV mount); import: FILE, or - for stdin",
+      },
+    ],
+    options: [
+      {
+        flags: "--all-versions",
+        description: "export: every version, deleted and destroyed ones too (safe's v2 format)",
+      },
+      {
+        flags: "-o, --output <file>",
+        description: "export: write to this file, owner-only (mode 0600)",
+      },
+      { flags: "--force", description: "export: print values even when stdout is a terminal" },
+      { flags: "--dry-run", description: "import: say what would be written, write nothing" },
+      {
+        flags: "--path <mount[/sub]>",
+        description: "import: where a vkv file goes (required for vkv's flat format)",
+      },
+    ],
+    configFlags: true,
+    clusterFlags: true,
+    examples: [
+      "vault-ha secrets tree",
+      "vault-ha secrets export -o secrets.json              # every KV mount, latest versions",
+      "vault-ha secrets export secret/app --all-versions -o app.json",
+      "vault-ha secrets export | jq 'keys'",
+      "vault-ha secrets import secrets.json --dry-run",
+      "vault-ha secrets import secrets.json --project other",
+      "vkv export -p secret -f yaml | vault-ha secrets import - --path copy",
+    ],
+    load: () => import("./secrets.js").then((module) => module.secretsCommand),
   },
   {
     name: "doctor",

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { AttributeValue, DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
 
 export interface TableInfo {
   /** ACTIVE, CREATING, ... or "missing". */
@@ -139,6 +139,158 @@ export function createDynamoDbTable(target: DynamoDbTarget, timeoutMs = 2_000): 
         identity: Buffer.from(Item.Identity.B).toString("utf8"),
         expiresAt: new Date(Number(BigInt(Item.Expires.N) / 1_000_000n)),
       };
+    },
+    close: () => client?.destroy(),
+  };
+}
+
+/** One item as the AWS SDK gives and takes it (binary values as bytes). */
+export type DynamoDbItem = Record<string, AttributeValue>;
+
+/** A key attribute of the table's schema, as DescribeTable reports it. */
+export interface KeySchemaElement {
+  readonly attributeName: string;
+  readonly keyType: string;
+}
+
+/**
+ * Every item of the table, read and written whole: what `backup` and
+ * `restore` need, and nothing the status poller pays for.
+ */
+export interface DynamoDbTableData {
+  /** The table's key schema; undefined when the table does not exist. */
+  keySchema(): Promise<readonly KeySchemaElement[] | undefined>;
+  /** Every item, with consistent reads, page after page. */
+  scanAll(onPage?: (itemsSoFar: number) => void): Promise<DynamoDbItem[]>;
+  /** How many items there are now (a consistent COUNT scan, not DescribeTable's estimate). */
+  itemCount(): Promise<number>;
+  /** Puts every item, 25 per BatchWriteItem, retrying what DynamoDB leaves unprocessed. */
+  batchWriteAll(items: readonly DynamoDbItem[], onBatch?: (written: number) => void): Promise<void>;
+  /** Deletes every item (scanned by key, deleted in batches); returns how many. */
+  deleteAll(): Promise<number>;
+  close(): void;
+}
+
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_SIZE = 25;
+/** How long unprocessed items are retried before giving up (Vault's own backend allows 600 s). */
+const UNPROCESSED_BUDGET_MS = 120_000;
+
+export function createDynamoDbTableData(
+  target: DynamoDbTarget,
+  timeoutMs = 30_000,
+): DynamoDbTableData {
+  let client: DynamoDBClient | undefined;
+  const sdk = () => {
+    const module = requireSdk();
+    client ??= new module.DynamoDBClient({
+      endpoint: target.endpoint,
+      region: target.region,
+      credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+      // Whole-table work: the SDK's own retries absorb a throttled page.
+      maxAttempts: 3,
+      requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+    });
+    return { module, client };
+  };
+
+  const scanPages = async (
+    extra: Record<string, unknown>,
+    onPage: (page: { Items?: DynamoDbItem[]; Count?: number }) => void,
+  ) => {
+    const { module, client } = sdk();
+    let start: DynamoDbItem | undefined;
+    do {
+      const page = await client.send(
+        new module.ScanCommand({
+          TableName: target.table,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+          ...extra,
+        }),
+      );
+      onPage(page);
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+  };
+
+  const writeBatches = async (
+    requests: readonly WriteRequest[],
+    onBatch?: (written: number) => void,
+  ) => {
+    const { module, client } = sdk();
+    let written = 0;
+    for (let offset = 0; offset < requests.length; offset += BATCH_SIZE) {
+      let pending = requests.slice(offset, offset + BATCH_SIZE);
+      const deadline = performance.now() + UNPROCESSED_BUDGET_MS;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const answer = await client.send(
+          new module.BatchWriteItemCommand({ RequestItems: { [target.table]: [...pending] } }),
+        );
+        const left = answer.UnprocessedItems?.[target.table] ?? [];
+        written += pending.length - left.length;
+        pending = left;
+        if (pending.length === 0) break;
+        if (performance.now() > deadline) {
+          throw new Error(
+            `DynamoDB left ${pending.length} writes to table ${target.table} unprocessed for ${UNPROCESSED_BUDGET_MS / 1000} s`,
+          );
+        }
+        // Unprocessed items mean throttling: back off before asking again.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2_000)));
+      }
+      onBatch?.(written);
+    }
+  };
+
+  return {
+    async keySchema() {
+      const { module, client } = sdk();
+      try {
+        const { Table } = await client.send(
+          new module.DescribeTableCommand({ TableName: target.table }),
+        );
+        return (Table?.KeySchema ?? []).map((element) => ({
+          attributeName: element.AttributeName ?? "",
+          keyType: element.KeyType ?? "",
+        }));
+      } catch (error) {
+        if ((error as Error).name === "ResourceNotFoundException") return undefined;
+        throw error;
+      }
+    },
+    async scanAll(onPage) {
+      const items: DynamoDbItem[] = [];
+      await scanPages({}, (page) => {
+        items.push(...(page.Items ?? []));
+        onPage?.(items.length);
+      });
+      return items;
+    },
+    async itemCount() {
+      let count = 0;
+      await scanPages({ Select: "COUNT" }, (page) => {
+        count += page.Count ?? 0;
+      });
+      return count;
+    },
+    batchWriteAll: (items, onBatch) =>
+      writeBatches(
+        items.map((item) => ({ PutRequest: { Item: item } })),
+        onBatch,
+      ),
+    async deleteAll() {
+      const keys: DynamoDbItem[] = [];
+      // Vault's table: hash key Path, range key Key (ensureTable makes it so).
+      await scanPages(
+        {
+          ProjectionExpression: "#path, #key",
+          ExpressionAttributeNames: { "#path": "Path", "#key": "Key" },
+        },
+        (page) => keys.push(...(page.Items ?? [])),
+      );
+      await writeBatches(keys.map((key) => ({ DeleteRequest: { Key: key } })));
+      return keys.length;
     },
     close: () => client?.destroy(),
   };
