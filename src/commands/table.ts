@@ -460,6 +460,33 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import("./secrets.js").then((module) => module.secretsCommand),
   },
   {
+    name: "chaos",
+    summary:
+      "Inject faults into the active node under a write workload; measure failover gaps and split brain, and read back every acknowledged write (exit 4 if one is lost)",
+    options: [
+      {
+        flags: "--faults <list>",
+        description:
+          "comma-separated: kill, stop, pause, partition, dynamodb-restart, seal, step-down",
+        defaultValue: "kill,stop,step-down",
+      },
+      { flags: "--rounds <n>", description: "rounds per fault, 1 to 1000", defaultValue: "1" },
+      { flags: "--writers <k>", description: "concurrent writers, 1 to 32", defaultValue: "2" },
+      {
+        flags: "--report <dir>",
+        description: "also write report.md, report.json and timeline.svg there",
+      },
+    ],
+    configFlags: true,
+    clusterFlags: true,
+    examples: [
+      "vault-ha chaos",
+      "vault-ha chaos --faults kill,pause,partition --rounds 3 --report chaos-report",
+      "vault-ha chaos --faults step-down --rounds 20 --json | jq '.summary'",
+    ],
+    load: () => import("./chaos.js").then((module) => module.chaosCommand),
+  },
+  {
     name: "doctor",
     summary:
       "Show the engine vault-ha uses and why (DOCKER_HOST, context or socket), its kind, version and rootless mode, Compose, and where ports answer",

@@ -74,6 +74,31 @@ export interface DockerEngine {
   killContainer(id: string): Promise<void>;
 }
 
+/** One network a container is attached to, with the names it answers to there. */
+export interface ContainerNetwork {
+  readonly network: string;
+  /** Compose gives every service its name as an alias; the engine may add the short id. */
+  readonly aliases: readonly string[];
+}
+
+/**
+ * What `vault-ha chaos` does to a node's container beyond stop/start/kill:
+ * freeze it, and cut it off its network and put it back. Kept apart from
+ * DockerEngine so the engine's fakes need not grow.
+ */
+export interface ContainerFaults {
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
+  /** The networks of a container and its aliases on each (`docker inspect`). */
+  containerNetworks(id: string): Promise<ContainerNetwork[]>;
+  disconnectNetwork(network: string, containerId: string): Promise<void>;
+  /**
+   * Connects again with these aliases: a plain `docker network connect`
+   * drops the ones Compose gave, and the service name stops resolving.
+   */
+  connectNetwork(network: string, containerId: string, aliases: readonly string[]): Promise<void>;
+}
+
 export interface DockerEngineOptions {
   /** Budget for one engine call. Default 10 s. */
   readonly timeoutMs?: number;
@@ -108,6 +133,22 @@ interface RawNetwork {
   readonly Id: string;
   readonly Name: string;
   readonly Labels?: Readonly<Record<string, string>> | null;
+}
+
+/** The parts of GET /containers/{id}/json the network faults read. */
+interface RawInspect {
+  readonly NetworkSettings?: {
+    readonly Networks?: Readonly<
+      Record<string, { readonly Aliases?: readonly string[] | null } | null>
+    > | null;
+  } | null;
+}
+
+function mapNetworks(inspect: RawInspect): ContainerNetwork[] {
+  return Object.entries(inspect.NetworkSettings?.Networks ?? {}).map(([network, endpoint]) => ({
+    network,
+    aliases: [...(endpoint?.Aliases ?? [])],
+  }));
 }
 
 function mapListed(container: RawContainer): ContainerInfo {
@@ -226,7 +267,7 @@ const LISTED = { 200: true, 400: "bad parameter", ...SERVER_ERROR } as const;
 export function createDockerEngine(
   connection: DockerConnection = { modem: new Modem() },
   options: DockerEngineOptions = {},
-): DockerEngine {
+): DockerEngine & ContainerFaults {
   const budgetMs = options.timeoutMs ?? 10_000;
   const pingBudgetMs = options.pingTimeoutMs ?? 5_000;
   const { modem } = connection;
@@ -520,6 +561,56 @@ export function createDockerEngine(
           options: {},
           abortSignal,
           statusCodes: { 200: true, 204: true, 404: "no such container", ...SERVER_ERROR },
+        }),
+      ),
+    pauseContainer: (id) =>
+      call(`pause container ${id}`, budgetMs, (abortSignal) =>
+        dial<void>({
+          path: `/containers/${id}/pause`,
+          method: "POST",
+          abortSignal,
+          statusCodes: { 204: true, 404: "no such container", 409: "conflict", ...SERVER_ERROR },
+        }),
+      ),
+    unpauseContainer: (id) =>
+      call(`unpause container ${id}`, budgetMs, (abortSignal) =>
+        dial<void>({
+          path: `/containers/${id}/unpause`,
+          method: "POST",
+          abortSignal,
+          statusCodes: { 204: true, 404: "no such container", 409: "conflict", ...SERVER_ERROR },
+        }),
+      ),
+    containerNetworks: (id) =>
+      call(`inspect container ${id}`, budgetMs, async (abortSignal) =>
+        mapNetworks(
+          await dial<RawInspect>({
+            path: `/containers/${id}/json`,
+            method: "GET",
+            abortSignal,
+            statusCodes: { 200: true, 404: "no such container", ...SERVER_ERROR },
+          }),
+        ),
+      ),
+    // No `?` in these paths: docker-modem then sends `options` as the JSON body.
+    disconnectNetwork: (network, containerId) =>
+      call(`disconnect container ${containerId} from network ${network}`, budgetMs, (abortSignal) =>
+        dial<void>({
+          path: `/networks/${network}/disconnect`,
+          method: "POST",
+          options: { Container: containerId, Force: true },
+          abortSignal,
+          statusCodes: { 200: true, 403: "forbidden", 404: "not found", ...SERVER_ERROR },
+        }),
+      ),
+    connectNetwork: (network, containerId, aliases) =>
+      call(`connect container ${containerId} to network ${network}`, budgetMs, (abortSignal) =>
+        dial<void>({
+          path: `/networks/${network}/connect`,
+          method: "POST",
+          options: { Container: containerId, EndpointConfig: { Aliases: [...aliases] } },
+          abortSignal,
+          statusCodes: { 200: true, 403: "forbidden", 404: "not found", ...SERVER_ERROR },
         }),
       ),
   };

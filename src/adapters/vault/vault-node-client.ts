@@ -26,6 +26,11 @@ export interface InitResult {
 export interface VaultClientOptions {
   /** PEM of the CA that signed the node's certificate (tls: true). */
   readonly ca?: string;
+  /**
+   * Budget of calls that change state (default STATE_CHANGE_TIMEOUT_MS).
+   * A workload that must notice a frozen node quickly sets it short.
+   */
+  readonly stateChangeTimeoutMs?: number;
 }
 
 /** One Vault node's HTTP API, reached through its own host port. */
@@ -311,7 +316,12 @@ export function createVaultNodeClient(
   const nodeVault = () => {
     clients ??= import("node-vault").then(({ default: create }) => ({
       vault: isolatedNodeVault(create, url, timeoutMs, ca),
-      patient: isolatedNodeVault(create, url, Math.max(timeoutMs, STATE_CHANGE_TIMEOUT_MS), ca),
+      patient: isolatedNodeVault(
+        create,
+        url,
+        options.stateChangeTimeoutMs ?? Math.max(timeoutMs, STATE_CHANGE_TIMEOUT_MS),
+        ca,
+      ),
     }));
     return clients;
   };
