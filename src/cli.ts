@@ -46,6 +46,9 @@ function flagAssignments(options: Record<string, unknown>): [string, string][] {
     if (typeof value === "string") assignments.push([key, value]);
   }
   if (options.inMemory === true) assignments.push(["dynamodb.inMemory", "true"]);
+  // `upgrade --image`: the image the cluster moves to, as a setting, so it is
+  // checked like --vault-image and wins over the one recorded for the project.
+  if (typeof options.image === "string") assignments.push(["vault.image", options.image]);
   for (const pair of (options.set as string[] | undefined) ?? []) {
     const equals = pair.indexOf("=");
     assignments.push(equals < 0 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)]);

@@ -487,6 +487,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import("./chaos.js").then((module) => module.chaosCommand),
   },
   {
+    name: "upgrade",
+    summary:
+      "Move the running cluster to another Vault image one node at a time: standbys first, then the active node steps down and goes last",
+    options: [
+      { flags: "--image <ref>", description: "the Vault image to move to (required)" },
+      {
+        flags: "--force",
+        description: "also move to an older release (Vault does not support it)",
+      },
+    ],
+    configFlags: true,
+    clusterFlags: true,
+    examples: [
+      "vault-ha upgrade --image hashicorp/vault:1.21.1",
+      "vault-ha upgrade --image hashicorp/vault:1.21.1 --json",
+    ],
+    load: () => import("./upgrade.js").then((module) => module.upgradeCommand),
+  },
+  {
     name: "doctor",
     summary:
       "Show the engine vault-ha uses and why (DOCKER_HOST, context or socket), its kind, version and rootless mode, Compose, and where ports answer",

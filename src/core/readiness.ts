@@ -72,3 +72,16 @@ export function nodesSealed(names: readonly string[]): Readiness<undefined> {
     },
   };
 }
+
+/** The named node is in one of `wanted` modes (a recreated node answering, then serving). */
+export function nodeIn(name: string, wanted: readonly string[]): Readiness<ClusterStatus> {
+  return {
+    what: `${name} to be ${wanted.join(" or ")}`,
+    check(status) {
+      const node = status.nodes.find((candidate) => candidate.name === name);
+      return node && wanted.includes(node.mode)
+        ? { done: true, value: status }
+        : { done: false, last: `${name} ${node?.mode ?? "missing"}` };
+    },
+  };
+}

@@ -11,6 +11,7 @@ import { ClusterProbe } from "./cluster/probe.js";
 import { Teardown } from "./cluster/teardown.js";
 import { TransitSeal } from "./cluster/transit.js";
 import type { ClusterDeps } from "./cluster/types.js";
+import { RollingUpgrade } from "./cluster/upgrade.js";
 import { tlsDir } from "./tls-material.js";
 
 export { probePort } from "./cluster/preflight.js";
@@ -21,12 +22,14 @@ export type {
   StepDownResult,
   UpResult,
 } from "./cluster/types.js";
+export type { UpgradeResult } from "./cluster/upgrade.js";
 
 // What each part lends the facade, by name: the one list both the type
 // (below) and the binding (in the constructor) are made from.
 const PROBE = ["dynamodbEndpoint", "dynamodbTarget", "snapshot"] as const;
 const PREFLIGHT = ["checkDocker", "checkCompose", "checkPorts"] as const;
 const BRING_UP = ["up"] as const;
+const UPGRADE = ["upgrade"] as const;
 const NODES = [
   "requireKeys",
   "nodeByName",
@@ -83,6 +86,7 @@ export interface ClusterService
   extends Lent<ClusterProbe, typeof PROBE>,
     Lent<Preflight, typeof PREFLIGHT>,
     Lent<BringUp, typeof BRING_UP>,
+    Lent<RollingUpgrade, typeof UPGRADE>,
     Lent<NodeOperations, typeof NODES>,
     Lent<Teardown, typeof TEARDOWN>,
     Lent<HandleResources, typeof HANDLE> {}
@@ -105,10 +109,12 @@ export class ClusterService {
     parts.handle = new HandleResources(config, deps, parts);
     parts.transit = new TransitSeal(config, deps, parts);
     parts.kms = new KmsSeal(config, deps, parts);
+    parts.upgrade = new RollingUpgrade(config, deps, parts);
     this.parts = parts;
     lend(this, parts.probe, PROBE);
     lend(this, parts.preflight, PREFLIGHT);
     lend(this, parts.bringUp, BRING_UP);
+    lend(this, parts.upgrade, UPGRADE);
     lend(this, parts.nodes, NODES);
     lend(this, parts.teardown, TEARDOWN);
     lend(this, parts.handle, HANDLE);

@@ -19,6 +19,7 @@ describe("the recorded topology", () => {
         "loadBalancer.enabled": false,
         "loadBalancer.hostPort": 8100,
         "vault.hostPort": 8200,
+        "vault.image": "hashicorp/vault:1.21.1",
         "dynamodb.hostPort": 8000,
         "dynamodb.inMemory": false,
       });

@@ -26,6 +26,9 @@ export const RECORDED_KEYS = [
   "vault.hostPort",
   "dynamodb.hostPort",
   "dynamodb.inMemory",
+  // After `vault-ha upgrade`, every later command runs the upgraded image;
+  // a plain `up` never moves a cluster to another release all at once.
+  "vault.image",
 ] as const;
 
 const FILE = "topology.json";

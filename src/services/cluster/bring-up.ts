@@ -3,7 +3,12 @@ import type { ContainerInfo } from "../../adapters/docker/docker-engine.js";
 import type { ClusterStatus } from "../../core/cluster-status.js";
 import { ClusterNotHealthyError, ConflictError } from "../../core/errors.js";
 import { planUp } from "../../core/plan-up.js";
-import { everyNodeAnswers, oneActiveAllStandby, type Readiness } from "../../core/readiness.js";
+import {
+  everyNodeAnswers,
+  nodeIn,
+  oneActiveAllStandby,
+  type Readiness,
+} from "../../core/readiness.js";
 import { builtImageTag, DYNAMODB_SERVICE } from "../../core/render-compose.js";
 import {
   composeSecretVariable,
@@ -177,23 +182,7 @@ export class BringUp extends ClusterPart {
    */
   private async start(budgetMs: number, removeOrphans: boolean): Promise<void> {
     const { progress, compose } = this.deps;
-    const build = (await this.deps.buildCache?.needsBuild()) ?? true;
-    const imagesBefore = build ? await this.builtImageIds() : [];
-    if (build) {
-      const { podman } = await this.deps.docker.engineInfo();
-      // One service per image: the table job shares DynamoDB's, every node vault-1's.
-      await progress.run("building the images (docker compose build)", (step) =>
-        compose.build(this.target, {
-          services: [DYNAMODB_SERVICE, this.nodeNames()[0] as string],
-          classicBuilder: podman,
-          onLine: (line) => {
-            const stage = /^#\d+ \[([^\]]+)\]/.exec(line.trim())?.[1];
-            if (stage && !stage.includes("internal")) step.detail(stage);
-          },
-        }),
-      );
-      await this.deps.buildCache?.remember();
-    }
+    const rebuilt = await this.buildImages();
     await progress.run("starting DynamoDB Local", () =>
       compose.start(this.target, { services: [DYNAMODB_SERVICE], removeOrphans }),
     );
@@ -230,7 +219,51 @@ export class BringUp extends ClusterPart {
         compose.start(this.target, { services: [LB_SERVICE], removeOrphans: false }),
       );
     }
-    if (build) await this.removeReplacedImages(imagesBefore);
+    await rebuilt.removeReplaced();
+  }
+
+  /**
+   * `docker compose build` of both images when their inputs changed (always
+   * without a build cache). The images they replace are removed by
+   * `removeReplaced`, once nothing runs on them.
+   */
+  async buildImages(): Promise<{ removeReplaced(): Promise<void> }> {
+    const { progress, compose } = this.deps;
+    const build = (await this.deps.buildCache?.needsBuild()) ?? true;
+    if (!build) return { removeReplaced: async () => {} };
+    const imagesBefore = await this.builtImageIds();
+    const { podman } = await this.deps.docker.engineInfo();
+    // One service per image: the table job shares DynamoDB's, every node vault-1's.
+    await progress.run("building the images (docker compose build)", (step) =>
+      compose.build(this.target, {
+        services: [DYNAMODB_SERVICE, this.nodeNames()[0] as string],
+        classicBuilder: podman,
+        onLine: (line) => {
+          const stage = /^#\d+ \[([^\]]+)\]/.exec(line.trim())?.[1];
+          if (stage && !stage.includes("internal")) step.detail(stage);
+        },
+      }),
+    );
+    await this.deps.buildCache?.remember();
+    return { removeReplaced: () => this.removeReplacedImages(imagesBefore) };
+  }
+
+  /**
+   * Recreates one Vault node's container from the Compose file as it is now
+   * (a new image: the rolling upgrade), then waits until it serves again:
+   * unsealed with the stored keys (or by itself under auto-unseal) and a
+   * standby or the active node.
+   */
+  async recreateNode(name: string, budgetMs: number): Promise<ClusterStatus> {
+    const env = await this.secrets(budgetMs);
+    await this.deps.compose.start(this.target, { services: [name], removeOrphans: false, env });
+    const status = await this.waitForNodes(nodeIn(name, ["sealed", "standby", "active"]), budgetMs);
+    if (
+      !usesAutoUnseal(this.config) &&
+      status.nodes.find((node) => node.name === name)?.mode === "sealed"
+    )
+      await this.parts.nodes.unsealNodes([name], await this.parts.nodes.requireKeys());
+    return this.waitForNodes(nodeIn(name, ["standby", "active"]), budgetMs);
   }
 
   /**

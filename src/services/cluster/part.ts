@@ -13,6 +13,7 @@ import type { ClusterProbe } from "./probe.js";
 import type { Teardown } from "./teardown.js";
 import type { TransitSeal } from "./transit.js";
 import type { ClusterDeps } from "./types.js";
+import type { RollingUpgrade } from "./upgrade.js";
 
 /** The cluster service's parts, one job each; they call each other through this. */
 export interface ClusterParts {
@@ -25,6 +26,7 @@ export interface ClusterParts {
   readonly handle: HandleResources;
   readonly transit: TransitSeal;
   readonly kms: KmsSeal;
+  readonly upgrade: RollingUpgrade;
 }
 
 /** What every part shares: the configuration, the adapters, and the other parts. */
