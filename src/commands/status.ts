@@ -1,6 +1,7 @@
 import type { CommandContext } from "../cli-context.js";
 import type { ClusterStatus } from "../core/cluster-status.js";
 import { ClusterNotHealthyError } from "../core/errors.js";
+import { haAlarms } from "../core/ha-alarms.js";
 import { nodeRows } from "../core/node-rows.js";
 import { FLAG_RULES, parseNumberFlag } from "../core/parse-flag.js";
 import { sleep } from "../services/wait.js";
@@ -33,6 +34,7 @@ export function formatStatus(status: ClusterStatus): string[] {
       `  ${"balancer".padEnd(8)} ${(balancer.url ?? "-").padEnd(24)} ${balancer.container.padEnd(10)} ${balancer.reachesActive ? "reaches the active node" : "reaches no active node"}`,
     );
   }
+  for (const alarm of haAlarms(status)) lines.push(`  ALARM ${alarm.message}`);
   return lines;
 }
 

@@ -496,12 +496,22 @@ export const COMMANDS: readonly CommandSpec[] = [
         flags: "--force",
         description: "also move to an older release (Vault does not support it)",
       },
+      {
+        flags: "--writers <k>",
+        description:
+          "writers kept busy during the upgrade, every write read back after (default 2; 0: none)",
+      },
+      {
+        flags: "--report <dir>",
+        description: "write report.md, report.json and timeline.svg there",
+      },
     ],
     configFlags: true,
     clusterFlags: true,
     examples: [
       "vault-ha upgrade --image hashicorp/vault:1.21.1",
-      "vault-ha upgrade --image hashicorp/vault:1.21.1 --json",
+      "vault-ha upgrade --image hashicorp/vault:1.21.1 --json --report upgrade-report",
+      "vault-ha upgrade --image hashicorp/vault:1.21.1 --writers 0   # no workload",
     ],
     load: () => import("./upgrade.js").then((module) => module.upgradeCommand),
   },

@@ -7,12 +7,24 @@ export const FAULTS = [
   "pause",
   "partition",
   "dynamodb-restart",
+  "dynamodb-pause",
+  "restart-all",
   "seal",
   "step-down",
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
+/** What a round does: one fault, or a rolling upgrade (`vault-ha upgrade`) under the same workload. */
+export type RoundKind = Fault | "upgrade";
+
 export const DEFAULT_FAULTS: readonly Fault[] = ["kill", "stop", "step-down"];
+
+/**
+ * Faults after which no node can be active until `up` heals the cluster:
+ * every node restarts sealed (Shamir keys), so the round goes straight to
+ * the heal instead of waiting for a failover.
+ */
+export const HEALED_BEFORE_FAILOVER: readonly Fault[] = ["restart-all"];
 
 /**
  * Vault's DynamoDB lock TTL (its default; vault-ha does not change it). A
@@ -62,7 +74,7 @@ export interface ReadBack {
 }
 
 export interface RoundWindow {
-  readonly fault: Fault;
+  readonly fault: RoundKind;
   readonly round: number;
   readonly node: string;
   /** When the round started (steady state), the fault was injected, and steady state came back. */
@@ -210,7 +222,7 @@ export function roundResult(
 }
 
 export interface FaultSummary {
-  readonly fault: Fault;
+  readonly fault: RoundKind;
   readonly rounds: number;
   readonly gapP50Ms: number;
   readonly gapP95Ms: number;

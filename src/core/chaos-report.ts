@@ -1,7 +1,7 @@
 import type {
-  Fault,
   FaultSummary,
   ObserverSample,
+  RoundKind,
   RoundResult,
   WriteAccount,
   WriteAck,
@@ -12,7 +12,7 @@ export interface ChaosReport {
   readonly project: string;
   readonly runId: string;
   readonly startedAt: string;
-  readonly faults: readonly Fault[];
+  readonly faults: readonly RoundKind[];
   readonly writers: number;
   readonly lockTtlMs: number;
   readonly rounds: readonly RoundResult[];

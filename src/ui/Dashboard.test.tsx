@@ -188,3 +188,22 @@ describe("Dashboard on a fake terminal", () => {
     );
   });
 });
+
+describe("alarms", () => {
+  it("shows a stuck lock under the title, and nothing when the cluster is healthy", () => {
+    const stuck = frame(
+      status(["down", "standby", "standby"], { lockExpiresAt: "2026-11-22T11:59:30.000Z" }),
+    );
+    // Clipped to the 110 columns with an ellipsis, like every other line.
+    expect(stuck.split("\n")[1]).toBe(
+      "ALARM the HA lock expired 40 s ago and no node is active: a stuck lock (standbys vault-2, vault-3 do not take…",
+    );
+    expect(frame(status(["active", "standby", "standby"]))).not.toContain("ALARM");
+  });
+
+  it("shows two active nodes as split brain", () => {
+    expect(frame(status(["active", "active", "standby"]))).toContain(
+      "ALARM vault-1 and vault-2 both answer as active: split brain",
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import type { ClusterSummary } from "../core/cluster-status.js";
+import { haAlarms } from "../core/ha-alarms.js";
 import type { DashboardState } from "../state/status-poller.js";
 import { clip } from "./clip.js";
 import { EventLog } from "./EventLog.js";
@@ -32,8 +33,10 @@ export function Dashboard(props: DashboardProps) {
   const storageLines = status?.dynamodb.error ? 3 : 2;
   const help = helpLines(state.busy, width).length;
   const notice = status ? notices[status.summary] : undefined;
+  const alarms = status ? haAlarms(status) : [];
   // Title, table header, two blank lines, "Events", then the help.
-  const fixed = 5 + nodes + storageLines + help + (state.pollError ? 1 : 0) + (notice ? 1 : 0);
+  const fixed =
+    5 + nodes + storageLines + help + (state.pollError ? 1 : 0) + (notice ? 1 : 0) + alarms.length;
   const eventLines = Math.max(1, props.height - fixed);
   return (
     <Box flexDirection="column" width={width}>
@@ -49,6 +52,12 @@ export function Dashboard(props: DashboardProps) {
         </Text>
       ) : null}
       {notice ? <Text color={color ? "yellow" : undefined}>{clip(notice, width)}</Text> : null}
+      {alarms.map((alarm) => (
+        // Inverse as well as red: an alarm stands out under NO_COLOR too.
+        <Text key={alarm.kind} color={color ? "red" : undefined} bold inverse>
+          {clip(`ALARM ${alarm.message}`, width)}
+        </Text>
+      ))}
       {status ? (
         <>
           <NodesTable status={status} selected={props.selected} color={color} width={width} />

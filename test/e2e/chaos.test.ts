@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, withTempDir } from "../support/cli.js";
 import { docker, projectResources } from "../support/docker.js";
 import { testProject } from "../support/names.js";
-import { waitOneActive } from "../support/oracle.js";
-import { vaultRequest } from "../support/vault-http.js";
+import { haLockItem, waitOneActive } from "../support/oracle.js";
+import { eventually, vaultRequest } from "../support/vault-http.js";
 
 // `vault-ha chaos` (issue 15) on a real 3-node cluster: faults on the active
 // node under a write workload, and every claim of its report checked against
@@ -29,31 +30,37 @@ interface Report {
 }
 
 /**
- * Checks that `text` is one well-formed XML element tree (tags open and
- * close in order, one root) and returns its root's name and every start tag.
+ * Parses `text` as XML (fast-xml-parser's validator rejects anything that
+ * is not one well-formed element tree) and returns its root's name and every
+ * element's start tag, attributes included.
  */
 function parseXmlTags(text: string): { root: string; tags: string[] } {
-  const body = text.replace(/<\?xml[^>]*\?>/, "").trim();
-  const stack: string[] = [];
+  const valid = XMLValidator.validate(text);
+  if (valid !== true)
+    throw new Error(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
+  const tree = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    preserveOrder: true,
+  }).parse(text) as XmlNode[];
   const tags: string[] = [];
-  let root = "";
-  for (const match of body.matchAll(/<(\/?)([A-Za-z][\w:.-]*)([^>]*?)(\/?)>/g)) {
-    const [, closing, name, attributes, selfClosing] = match as unknown as string[];
-    if (closing) {
-      const open = stack.pop();
-      if (open !== name) throw new Error(`</${name}> closes <${open}>`);
-      continue;
+  const visit = (nodes: readonly XmlNode[]) => {
+    for (const node of nodes) {
+      const name = Object.keys(node).find((key) => key !== ":@" && key !== "#text");
+      if (!name || name.startsWith("?")) continue;
+      const attributes = Object.entries((node[":@"] ?? {}) as Record<string, string>)
+        .map(([key, value]) => ` ${key}="${value}"`)
+        .join("");
+      tags.push(`<${name}${attributes}>`);
+      visit(node[name] as XmlNode[]);
     }
-    if (stack.length === 0) {
-      if (root) throw new Error(`a second root element <${name}>`);
-      root = name as string;
-    }
-    tags.push(`<${name}${attributes}>`);
-    if (!selfClosing) stack.push(name as string);
-  }
-  if (stack.length > 0) throw new Error(`unclosed <${stack.join("> <")}>`);
+  };
+  visit(tree);
+  const root = (tags[0] ?? "").match(/^<([^\s>]+)/)?.[1] ?? "";
   return { root, tags };
 }
+
+type XmlNode = Record<string, unknown>;
 
 describe("vault-ha chaos", () => {
   const project = testProject("chaos");
@@ -134,7 +141,7 @@ describe("vault-ha chaos", () => {
     await waitOneActive(await urls(), 10_000);
   });
 
-  it("kill, stop and partition under 2 writers: every acknowledged write reads back from Vault", async () => {
+  it("kill, stop and partition, 2 rounds each under 2 writers: every acknowledged write reads back from Vault", async () => {
     await withTempDir(async (dir) => {
       const result = await runCli(
         [
@@ -144,7 +151,7 @@ describe("vault-ha chaos", () => {
           "--faults",
           "kill,stop,partition",
           "--rounds",
-          "1",
+          "2",
           "--writers",
           "2",
           "--json",
@@ -158,7 +165,14 @@ describe("vault-ha chaos", () => {
       const report = JSON.parse(await readFile(path.join(dir, "report.json"), "utf8")) as Report;
       expect(printed).toEqual(report);
       expect(report.passed).toBe(true);
-      expect(report.rounds.map((round) => round.fault)).toEqual(["kill", "stop", "partition"]);
+      expect(report.rounds.map((round) => `${round.fault} ${round.round}`)).toEqual([
+        "kill 1",
+        "kill 2",
+        "stop 1",
+        "stop 2",
+        "partition 1",
+        "partition 2",
+      ]);
       for (const round of report.rounds) {
         expect(round.node).toMatch(/^vault-[123]$/);
         expect(round.acknowledged).toBeGreaterThan(0);
@@ -173,7 +187,7 @@ describe("vault-ha chaos", () => {
       const markdown = await readFile(path.join(dir, "report.md"), "utf8");
       expect(markdown).toMatch(/\| fault \| rounds \| gap p50 \|/);
       for (const fault of ["kill", "stop", "partition"])
-        expect(markdown).toMatch(new RegExp(`\\| ${fault} \\| 1 \\| \\d+\\.\\d s`));
+        expect(markdown).toMatch(new RegExp(`\\| ${fault} \\| 2 \\| \\d+\\.\\d s`));
 
       const svg = parseXmlTags(await readFile(path.join(dir, "timeline.svg"), "utf8"));
       expect(svg.root).toBe("svg");
@@ -205,5 +219,95 @@ describe("vault-ha chaos", () => {
       expect(missing.status).toBe(404);
     });
     await waitOneActive(await urls(), 60_000);
+  });
+
+  it("restart-all, dynamodb-pause and seal: healed by up, no write lost", async () => {
+    const vaultStarts = async () =>
+      Promise.all(
+        (
+          await docker.listContainers({
+            filters: {
+              label: [`com.docker.compose.project=${project}`, "dev.vault-ha.role=vault"],
+            },
+          })
+        ).map(
+          async (container) => (await docker.getContainer(container.Id).inspect()).State.StartedAt,
+        ),
+      );
+    const before = await vaultStarts();
+    expect(before).toHaveLength(3);
+    const result = await runCli(
+      [
+        "chaos",
+        "--project",
+        project,
+        "--faults",
+        "restart-all,dynamodb-pause,seal",
+        "--writers",
+        "2",
+        "--json",
+      ],
+      { timeout: 540_000 },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.rounds.map((round) => round.fault)).toEqual([
+      "restart-all",
+      "dynamodb-pause",
+      "seal",
+    ]);
+    expect(report.writes.lost).toEqual([]);
+    for (const round of report.rounds) expect(round.acknowledged).toBeGreaterThan(0);
+    // restart-all restarted every Vault container: none kept its start time.
+    const after = await vaultStarts();
+    expect(after).toHaveLength(3);
+    for (const started of after) expect(before).not.toContain(started);
+    const token = await rootToken();
+    const urlsNow = await urls();
+    const { activeIndex } = await waitOneActive(urlsNow, 60_000);
+    const last = report.acks.at(-1) as Ack;
+    const read = await vaultRequest(urlsNow[activeIndex] as string, "GET", last.path, { token });
+    expect((read.body.data as { data: { value: string } }).data.value).toBe(last.value);
+  });
+  it("status raises the lock alarm once the HA lock stays expired with no active node, and clears it after up", async () => {
+    const urlsNow = await urls();
+    const { activeIndex } = await waitOneActive(urlsNow, 60_000);
+    const containers = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${project}`, "dev.vault-ha.role=vault"] },
+    });
+    const service = (id: string) =>
+      containers.find((container) => container.Id === id)?.Labels["com.docker.compose.service"];
+    // The active node dies without releasing the lock; the standbys stop, so none takes it.
+    const active = containers.find(
+      (container) => service(container.Id) === `vault-${activeIndex + 1}`,
+    );
+    await docker.getContainer((active as { Id: string }).Id).kill();
+    for (const container of containers.filter((candidate) => candidate !== active))
+      await docker.getContainer(container.Id).stop({ t: 2 });
+    const dynamodbPort = (
+      await docker.listContainers({
+        filters: {
+          label: [`com.docker.compose.project=${project}`, "com.docker.compose.service=dynamodb"],
+        },
+      })
+    )[0]?.Ports.find((entry) => entry.PrivatePort === 8000 && entry.PublicPort)?.PublicPort;
+    const alarmed = await eventually("the lock alarm in status", 120_000, async () => {
+      const result = await runCli(["status", "--project", project]);
+      return result.stdout.includes("ALARM") ? result : undefined;
+    });
+    expect(alarmed.exitCode).toBe(4);
+    expect(alarmed.stdout).toMatch(
+      /ALARM the HA lock expired \d+ s ago and no node is active: no unsealed node can take it/,
+    );
+    // Independently: the lock item in DynamoDB expired at least 30 s ago.
+    const lock = await haLockItem(`http://127.0.0.1:${dynamodbPort}`);
+    expect(lock).toBeDefined();
+    expect(Date.now() - (lock as { expiresAt: Date }).expiresAt.getTime()).toBeGreaterThan(30_000);
+    const up = await runCli(["up", "--project", project]);
+    expect(up.exitCode, up.stderr).toBe(0);
+    await waitOneActive(await urls(), 60_000);
+    const calm = await runCli(["status", "--project", project]);
+    expect(calm.exitCode, calm.stdout).toBe(0);
+    expect(calm.stdout).not.toContain("ALARM");
   });
 });

@@ -105,6 +105,24 @@ export async function injectFault(
         `${result.from} stepped down; ${result.to} active after ${(result.elapsedMs / 1000).toFixed(1)} s`,
       ];
     }
+    case "dynamodb-pause": {
+      const id = await containerId(tools, DYNAMODB_SERVICE);
+      await tools.docker.pauseContainer(id);
+      try {
+        await sleep(holdMs);
+      } finally {
+        await tools.docker.unpauseContainer(id);
+      }
+      return [`paused DynamoDB Local for ${(holdMs / 1000).toFixed(0)} s`];
+    }
+    case "restart-all": {
+      const names = Array.from(
+        { length: tools.cluster.config.nodes },
+        (_, index) => `vault-${index + 1}`,
+      );
+      await tools.cluster.restartNodes(names);
+      return [`restarted every Vault container (${names.join(", ")})`];
+    }
     case "dynamodb-restart": {
       const id = await containerId(tools, DYNAMODB_SERVICE);
       await tools.docker.stopContainer(id, 10);

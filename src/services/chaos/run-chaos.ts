@@ -5,9 +5,11 @@ import { createVaultNodeClient } from "../../adapters/vault/vault-node-client.js
 import {
   accountWrites,
   type Fault,
+  HEALED_BEFORE_FAILOVER,
   LOCK_TTL_MS,
   type ObserverSample,
   type ReadBack,
+  type RoundKind,
   type RoundWindow,
   roundResult,
   summarize,
@@ -104,6 +106,24 @@ async function readBackAll(
   return found;
 }
 
+/** One round: what it does to the cluster, and whether `up` heals it after. */
+export interface RoundPlan {
+  readonly fault: RoundKind;
+  readonly round: number;
+  /**
+   * Acts on the cluster in steady state (`before`); returns the node it hit
+   * and notes for the report.
+   */
+  act(before: ClusterStatus): Promise<{ node: string; notes: string[] }>;
+  /**
+   * A fault leaves a node down or sealed: wait for a new active node, then
+   * heal with `up`. A rolling upgrade ends healthy by itself.
+   */
+  readonly heal: boolean;
+  /** With heal: wait for another node to take over first (default true). */
+  readonly failover?: boolean;
+}
+
 /**
  * The chaos run: a workload and an observer on the live cluster, one fault
  * per round on the active node, healed with `up` and back to steady state
@@ -115,7 +135,35 @@ export async function runChaos(
   options: ChaosOptions,
 ): Promise<ChaosRun> {
   refuseImpossible(cluster, options.faults);
-  const note = options.note ?? (() => {});
+  const rounds: RoundPlan[] = options.faults.flatMap((fault) =>
+    Array.from({ length: options.rounds }, (_, index) => ({
+      fault,
+      round: index + 1,
+      heal: true,
+      failover: !HEALED_BEFORE_FAILOVER.includes(fault),
+      async act(before: ClusterStatus) {
+        const node = fault === "dynamodb-restart" ? "dynamodb" : (before.active as string);
+        options.note?.(`round ${index + 1} of ${fault} on ${node}`);
+        return {
+          node,
+          notes: await injectFault(fault, node, { cluster, docker, holdMs: options.holdMs }),
+        };
+      },
+    })),
+  );
+  return runRounds(cluster, rounds, options);
+}
+
+/**
+ * Rounds under a workload: K writers and an observer run from before the
+ * first round to after the last; each round starts in steady state (one
+ * active node, every other a standby) and ends when a write lands again.
+ */
+export async function runRounds(
+  cluster: ClusterService,
+  plans: readonly RoundPlan[],
+  options: { readonly writers: number },
+): Promise<ChaosRun> {
   await cluster.checkDocker();
   const keys = await cluster.requireKeys();
   const steady = await cluster.waitForActive(60_000);
@@ -153,35 +201,41 @@ export async function runChaos(
   const windows: (RoundWindow & { readonly notes: readonly string[] })[] = [];
   const startedAt = new Date().toISOString();
   try {
-    for (const fault of options.faults) {
-      for (let round = 1; round <= options.rounds; round += 1) {
-        const before = await cluster.waitForActive(120_000);
-        follow(before);
-        const node = fault === "dynamodb-restart" ? "dynamodb" : (before.active as string);
-        const startT = now();
-        // A second of writes before the fault: the gap is measured from a working state.
-        await sleep(1_000);
-        note(`round ${round} of ${fault} on ${node}`);
-        const faultT = now();
-        const notes = await injectFault(fault, node, { cluster, docker, holdMs: options.holdMs });
+    for (const plan of plans) {
+      const before = await cluster.waitForActive(120_000);
+      follow(before);
+      const startT = now();
+      // A second of writes before the fault: the gap is measured from a working state.
+      await sleep(1_000);
+      const faultT = now();
+      const { node, notes } = await plan.act(before);
+      if (plan.heal) {
         // A new active node (any but the one hit, except where it may come back as itself).
-        await cluster.waitForActive(120_000, { everyNode: false });
+        if (plan.failover !== false) await cluster.waitForActive(120_000, { everyNode: false });
         const healed = await cluster.up();
         notes.push(
           healed.changed
             ? `healed by up (${healed.unsealed.length > 0 ? `unsealed ${healed.unsealed.join(", ")}` : "restarted"})`
             : "up found nothing to heal",
         );
-        const after = await cluster.waitForActive(120_000);
-        follow(after);
-        // Until a write lands again, the round is not over: the gap must close inside it.
-        await waitFor("a write to be acknowledged after the heal", 60_000, async () =>
-          workload.acks.some((ack) => ack.t > now() - 500)
-            ? { done: true, value: undefined }
-            : { done: false, last: `${workload.attempted} attempted` },
-        );
-        windows.push({ fault, round, node, startT, faultT, endT: now(), notes });
       }
+      const after = await cluster.waitForActive(120_000);
+      follow(after);
+      // Until a write lands again, the round is not over: the gap must close inside it.
+      await waitFor("a write to be acknowledged after the round", 60_000, async () =>
+        workload.acks.some((ack) => ack.t > now() - 500)
+          ? { done: true, value: undefined }
+          : { done: false, last: `${workload.attempted} attempted` },
+      );
+      windows.push({
+        fault: plan.fault,
+        round: plan.round,
+        node,
+        startT,
+        faultT,
+        endT: now(),
+        notes,
+      });
     }
   } finally {
     await workload.stop();
@@ -204,7 +258,7 @@ export async function runChaos(
       project: cluster.config.project,
       runId,
       startedAt,
-      faults: options.faults,
+      faults: [...new Set(plans.map((plan) => plan.fault))],
       writers: options.writers,
       lockTtlMs: LOCK_TTL_MS,
       rounds,
