@@ -50,19 +50,26 @@ try_pull() {
   timeout 120 docker pull -q "$1" >/dev/null 2>&1
 }
 
-build_vault_standin() {
-  local binary
-  binary=$(step "Vault $VAULT_VERSION binary (Go module proxy)" "$bed_dir/vault/build-vault.sh")
+# vault_standin VERSION API_VERSION SDK_VERSION: the stand-in hashicorp/vault:VERSION.
+vault_standin() {
+  local version=$1 api=$2 sdk=$3 binary
+  binary=$(step "Vault $version binary (Go module proxy)" "$bed_dir/vault/build-vault.sh" "$version" "$api" "$sdk")
   # shellcheck disable=SC2086 # one argument per package
   ensure_rootfs vault $VAULT_ROOTFS_PACKAGES
   local context
   context=$(mktemp -d)
   cp "$bed_dir/vault/Dockerfile" "$bed_dir/vault/docker-entrypoint.sh" "$context/"
   ln "$binary" "$context/vault" 2>/dev/null || cp "$binary" "$context/vault"
-  step "docker build $VAULT_IMAGE:$VAULT_VERSION" \
+  step "docker build $VAULT_IMAGE:$version" \
     quiet docker build -q --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" --label "$inputs_label=$WANT_INPUTS" \
-    -t "$VAULT_IMAGE:$VAULT_VERSION" "$context" >/dev/null
+    -t "$VAULT_IMAGE:$version" "$context" >/dev/null
   rm -rf "$context"
+}
+build_vault_standin() { vault_standin "$VAULT_VERSION" "$VAULT_API_VERSION" "$VAULT_SDK_VERSION"; }
+# An older real release besides the default one: the rolling-upgrade test
+# (issue 15) moves a cluster between two different binaries.
+build_previous_vault_standin() {
+  vault_standin "$VAULT_PREVIOUS_VERSION" "$VAULT_PREVIOUS_API_VERSION" "$VAULT_PREVIOUS_SDK_VERSION"
 }
 
 dynamodb_dist() {
@@ -179,6 +186,9 @@ started=$SECONDS
 ensure "$VAULT_IMAGE:$VAULT_VERSION" build_vault_standin \
   "vault $VAULT_VERSION api $VAULT_API_VERSION sdk $VAULT_SDK_VERSION $DEBIAN_SUITE $VAULT_ROOTFS_PACKAGES" \
   "$bed_dir/vault/Dockerfile" "$bed_dir/vault/docker-entrypoint.sh" "$bed_dir/vault/go.mod"
+ensure "$VAULT_IMAGE:$VAULT_PREVIOUS_VERSION" build_previous_vault_standin \
+  "vault $VAULT_PREVIOUS_VERSION api $VAULT_PREVIOUS_API_VERSION sdk $VAULT_PREVIOUS_SDK_VERSION $DEBIAN_SUITE $VAULT_ROOTFS_PACKAGES" \
+  "$bed_dir/vault/Dockerfile" "$bed_dir/vault/docker-entrypoint.sh" "$bed_dir/vault/go.mod"
 ensure "$DYNAMODB_IMAGE:$DYNAMODB_VERSION" build_dynamodb_standin \
   "dynamodb-local $DYNAMODB_VERSION aws-sdk $DYNAMODB_AWSSDK_VERSION $DEBIAN_SUITE $DYNAMODB_ROOTFS_PACKAGES" \
   "$bed_dir/dynamodb/Dockerfile" "$bed_dir/dynamodb/pom.xml" "$bed_dir/dynamodb/relink-manifest.py"
@@ -188,4 +198,4 @@ ensure "$HAPROXY_IMAGE:$HAPROXY_VERSION" build_haproxy_standin \
 ensure "$MOTO_IMAGE:$MOTO_VERSION" build_moto_standin \
   "moto $MOTO_VERSION $DEBIAN_SUITE $MOTO_ROOTFS_PACKAGES" \
   "$bed_dir/moto/Dockerfile" "$bed_dir/moto/constraints.txt"
-log "images ready in $((SECONDS - started)) s: $(docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "^($VAULT_IMAGE:$VAULT_VERSION|$DYNAMODB_IMAGE:$DYNAMODB_VERSION|$HAPROXY_IMAGE:$HAPROXY_VERSION|$MOTO_IMAGE:$MOTO_VERSION) " | tr '\n' ' ')"
+log "images ready in $((SECONDS - started)) s: $(docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "^($VAULT_IMAGE:$VAULT_VERSION|$VAULT_IMAGE:$VAULT_PREVIOUS_VERSION|$DYNAMODB_IMAGE:$DYNAMODB_VERSION|$HAPROXY_IMAGE:$HAPROXY_VERSION|$MOTO_IMAGE:$MOTO_VERSION) " | tr '\n' ' ')"
