@@ -2,7 +2,8 @@ import path from "node:path";
 import type { CommandContext } from "../cli-context.js";
 import { parseFaults } from "../core/chaos-model.js";
 import { renderTable, verdictLine } from "../core/chaos-report.js";
-import { ClusterNotHealthyError } from "../core/errors.js";
+import { durationSeconds } from "../core/configure-compare.js";
+import { ClusterNotHealthyError, UsageError } from "../core/errors.js";
 import { parseNumberFlag } from "../core/parse-flag.js";
 import { type ClusterCommandOptions, openCluster } from "./cluster-context.js";
 
@@ -11,6 +12,7 @@ export interface ChaosCommandOptions extends ClusterCommandOptions {
   readonly rounds?: string;
   readonly writers?: string;
   readonly report?: string;
+  readonly duration?: string;
 }
 
 export async function chaosCommand(context: CommandContext, options: ChaosCommandOptions) {
@@ -28,6 +30,16 @@ export async function chaosCommand(context: CommandContext, options: ChaosComman
     integer: true,
     allowed: "a whole number of writers from 1 to 32, such as --writers 4",
   });
+  const holdSeconds =
+    options.duration === undefined ? undefined : durationSeconds(options.duration);
+  if (
+    options.duration !== undefined &&
+    (holdSeconds === undefined || holdSeconds < 1 || holdSeconds > 600)
+  ) {
+    throw new UsageError(
+      `--duration ${options.duration} is not a duration from 1s to 10m; give it as 20s, 45s or 2m (how long pause, partition and dynamodb-pause hold)`,
+    );
+  }
   const cluster = await openCluster(context, options);
   const [{ runChaos, refuseImpossible }, { locateEngine }, { connectEngine }] = await Promise.all([
     import("../services/chaos/run-chaos.js"),
@@ -43,6 +55,7 @@ export async function chaosCommand(context: CommandContext, options: ChaosComman
     faults,
     rounds,
     writers,
+    ...(holdSeconds !== undefined ? { holdMs: holdSeconds * 1000 } : {}),
     note: (line) => context.output.hint(line),
   });
   if (options.report) {

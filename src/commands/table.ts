@@ -465,6 +465,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       "Inject faults into the active node under a write workload; measure failover gaps and split brain, and read back every acknowledged write (exit 4 if one is lost)",
     options: [
       {
+        flags: "--duration <d>",
+        description:
+          "how long pause, partition and dynamodb-pause hold (default the lock TTL + 5 s: 20s)",
+      },
+      {
         flags: "--faults <list>",
         description:
           "comma-separated: kill, stop, pause, partition, dynamodb-restart, seal, step-down",

@@ -32,7 +32,8 @@ describe("renderTable", () => {
     expect(lines[3]).toBe(
       "80 acknowledged writes of 95 attempted; 0 lost, 0 changed, 0 out of order",
     );
-    expect(lines[4]).toMatch(/^passed: /);
+    expect(lines[4]).toBe("60 reads through every node: 58 current, 2 without an answer, 0 stale");
+    expect(lines[5]).toMatch(/^passed: /);
   });
 
   it("says what failed", () => {
@@ -49,6 +50,9 @@ describe("renderMarkdown", () => {
       "| fault | rounds | gap p50 | gap p95 | gap max | no active max | lost | split brain max |",
     );
     expect(markdown).toContain("| kill | 1 | 15.4 s | 15.4 s | 15.4 s | 15.0 s | 0 | 0.0 s |");
+    expect(markdown).toContain(
+      "- reads through every node: 60 (58 current, 2 without an answer, 0 stale)",
+    );
     expect(markdown).toContain(
       "| kill | 1 | vault-1 | 15.4 s | 15.0 s | 0.0 s | 40 | 0 | killed vault-1; a\\|b |",
     );

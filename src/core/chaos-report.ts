@@ -21,6 +21,18 @@ export interface ChaosReport {
     readonly acknowledged: number;
     readonly attempted: number;
   };
+  /**
+   * Reads of acknowledged writes through every node (and the balancer):
+   * informational, since a standby forwards reads to the active node; a
+   * stale read is reported, never failed.
+   */
+  readonly reads: {
+    readonly attempted: number;
+    readonly ok: number;
+    readonly failed: number;
+    readonly stale: number;
+    readonly staleReads: readonly { path: string; via: string; t: number }[];
+  };
   /** Every acknowledged write (path, version, value, time), for an independent check. */
   readonly acks: readonly WriteAck[];
   /** The observer's samples where the set of active nodes changed (and the last one). */
@@ -83,6 +95,9 @@ export function renderTable(report: ChaosReport): string[] {
   lines.push(
     `${report.writes.acknowledged} acknowledged writes of ${report.writes.attempted} attempted; ${report.writes.lost.length} lost, ${report.writes.wrongValue.length} changed, ${report.writes.outOfOrder.length} out of order`,
   );
+  lines.push(
+    `${report.reads.attempted} reads through every node: ${report.reads.ok} current, ${report.reads.failed} without an answer, ${report.reads.stale} stale`,
+  );
   lines.push(verdictLine(report));
   return lines;
 }
@@ -134,6 +149,7 @@ ${table(["fault", "round", "node", "write gap", "no active", "split brain", "ack
 - lost: ${report.writes.lost.length}${report.writes.lost.length > 0 ? ` (${report.writes.lost.slice(0, 10).join(", ")})` : ""}
 - read back with another value or version: ${report.writes.wrongValue.length}
 - applied out of order: ${report.writes.outOfOrder.length}
+- reads through every node: ${report.reads.attempted} (${report.reads.ok} current, ${report.reads.failed} without an answer, ${report.reads.stale} stale)
 
 ## How to read this
 

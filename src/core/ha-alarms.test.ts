@@ -38,7 +38,7 @@ describe("haAlarms", () => {
     expect(alarm?.message).toBe(
       "the HA lock expired 30 s ago and no node is active: a stuck lock (standbys vault-2, vault-3 do not take it); see vault-ha logs vault-2",
     );
-    expect(haAlarms(status(["down", "standby"], -29))).toEqual([]);
+    expect(haAlarms(status(["down", "standby"], -29.9))).toEqual([]);
   });
 
   it("says what to do when no node could take the lock", () => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, withTempDir } from "../support/cli.js";
-import { docker, projectResources } from "../support/docker.js";
+import { docker, projectResources, publishedNodeUrls } from "../support/docker.js";
 import { testProject } from "../support/names.js";
 import { haLockItem, waitOneActive } from "../support/oracle.js";
 import { eventually, vaultRequest } from "../support/vault-http.js";
@@ -22,7 +22,15 @@ interface Ack {
 }
 interface Report {
   runId: string;
-  rounds: { fault: string; round: number; node: string; acknowledged: number; lost: number }[];
+  rounds: {
+    fault: string;
+    round: number;
+    node: string;
+    acknowledged: number;
+    lost: number;
+    notes: string[];
+  }[];
+  reads: { attempted: number; ok: number; stale: number };
   summary: { fault: string; rounds: number; lost: number }[];
   writes: { acknowledged: number; lost: string[]; wrongValue: string[]; outOfOrder: string[] };
   acks: Ack[];
@@ -66,20 +74,7 @@ describe("vault-ha chaos", () => {
   const project = testProject("chaos");
 
   /** Each node's URL read from Docker now: a restart gives a container new host ports. */
-  const urls = async () =>
-    Promise.all(
-      ["vault-1", "vault-2", "vault-3"].map(async (name) => {
-        const [info] = await docker.listContainers({
-          filters: {
-            label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${name}`],
-          },
-        });
-        const port = info?.Ports.find(
-          (entry) => entry.PrivatePort === 8200 && entry.PublicPort,
-        )?.PublicPort;
-        return `http://127.0.0.1:${port ?? 1}`;
-      }),
-    );
+  const urls = () => publishedNodeUrls(project, ["vault-1", "vault-2", "vault-3"]);
 
   const rootToken = async () =>
     (
@@ -136,6 +131,9 @@ describe("vault-ha chaos", () => {
       /dynamodb-restart is refused: DynamoDB Local of project \S+ keeps its data in memory/,
     );
     expect(result.stdout).toBe("");
+    const badDuration = await runCli(["chaos", "--project", project, "--duration", "5x"]);
+    expect(badDuration.exitCode).toBe(2);
+    expect(badDuration.stderr).toContain("--duration 5x is not a duration");
     // Nothing was killed or restarted: the same containers, started at the same times.
     expect(await starts()).toEqual(before);
     await waitOneActive(await urls(), 10_000);
@@ -243,6 +241,8 @@ describe("vault-ha chaos", () => {
         project,
         "--faults",
         "restart-all,dynamodb-pause,seal",
+        "--duration",
+        "16s",
         "--writers",
         "2",
         "--json",
@@ -258,6 +258,9 @@ describe("vault-ha chaos", () => {
     ]);
     expect(report.writes.lost).toEqual([]);
     for (const round of report.rounds) expect(round.acknowledged).toBeGreaterThan(0);
+    expect(report.rounds[1]?.notes).toContain("paused DynamoDB Local for 16 s");
+    // Readers went through every node: some answered with the acknowledged writes.
+    expect(report.reads.ok).toBeGreaterThan(0);
     // restart-all restarted every Vault container: none kept its start time.
     const after = await vaultStarts();
     expect(after).toHaveLength(3);

@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster } from "../../src/index.js";
 import { runCli, withTempDir } from "../support/cli.js";
-import { docker, projectResources } from "../support/docker.js";
+import { docker, projectResources, publishedNodeUrls } from "../support/docker.js";
 import { testProject } from "../support/names.js";
 import { waitOneActive } from "../support/oracle.js";
 import { eventually, trustCa, vaultRequest } from "../support/vault-http.js";
@@ -57,19 +57,11 @@ describe.each(variants)("production shape: $name", (variant) => {
    * Each node's URL read from Docker now: ports Docker picked change when a
    * container restarts, so `up`'s answer is only right until then.
    */
-  const urls = async () =>
-    Promise.all(
-      up.nodes.map(async ({ name }) => {
-        const [info] = await docker.listContainers({
-          filters: {
-            label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${name}`],
-          },
-        });
-        const port = info?.Ports.find(
-          (entry) => entry.PrivatePort === 8200 && entry.PublicPort,
-        )?.PublicPort;
-        return `${variant.tls ? "https" : "http"}://127.0.0.1:${port ?? 1}`;
-      }),
+  const urls = () =>
+    publishedNodeUrls(
+      project,
+      up.nodes.map((node) => node.name),
+      variant.tls ? "https" : "http",
     );
   /** Waits for one active node, reading the ports again each round. */
   const oneActive = async (budgetMs = 60_000) =>

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_VAULT_IMAGE } from "../../src/core/images.js";
 import { PREVIOUS_VAULT_IMAGE } from "../support/bed-versions.js";
 import { runCli, withTempDir } from "../support/cli.js";
-import { docker, projectResources } from "../support/docker.js";
+import { docker, projectResources, publishedNodeUrls } from "../support/docker.js";
 import { testProject } from "../support/names.js";
 import { nodeTruth, waitOneActive } from "../support/oracle.js";
 import { vaultRequest } from "../support/vault-http.js";
@@ -28,20 +28,7 @@ describe("vault-ha upgrade", () => {
   const names = ["vault-1", "vault-2", "vault-3"];
 
   /** Each node's URL from Docker now: a recreated container gets a new host port. */
-  const urls = async () =>
-    Promise.all(
-      names.map(async (name) => {
-        const [info] = await docker.listContainers({
-          filters: {
-            label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${name}`],
-          },
-        });
-        const port = info?.Ports.find(
-          (entry) => entry.PrivatePort === 8200 && entry.PublicPort,
-        )?.PublicPort;
-        return `http://127.0.0.1:${port ?? 1}`;
-      }),
-    );
+  const urls = () => publishedNodeUrls(project, names);
   const versions = async () =>
     Promise.all(
       (await urls()).map(

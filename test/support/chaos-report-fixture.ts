@@ -61,6 +61,7 @@ export function fakeReport(overrides: Partial<ChaosReport> = {}): ChaosReport {
       },
     ],
     writes: { acknowledged: 80, attempted: 95, lost: [], wrongValue: [], outOfOrder: [] },
+    reads: { attempted: 60, ok: 58, failed: 2, stale: 0, staleReads: [] },
     acks: [ack],
     timeline: [],
     passed: true,

@@ -56,3 +56,28 @@ export async function serviceContainer(project: string, service: string) {
 
 export const dockerCli = (args: string[], cwd?: string) =>
   execa("docker", args, { cwd, reject: false });
+
+/**
+ * Each named Vault node's URL as Docker publishes it now: ports Docker
+ * picked (host port 0) change when a container is recreated or restarted,
+ * so a URL from an earlier answer is only right until then.
+ */
+export async function publishedNodeUrls(
+  project: string,
+  names: readonly string[],
+  scheme: "http" | "https" = "http",
+): Promise<string[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const [info] = await docker.listContainers({
+        filters: {
+          label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${name}`],
+        },
+      });
+      const port = info?.Ports.find(
+        (entry) => entry.PrivatePort === 8200 && entry.PublicPort,
+      )?.PublicPort;
+      return `${scheme}://127.0.0.1:${port ?? 1}`;
+    }),
+  );
+}

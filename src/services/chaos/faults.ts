@@ -58,6 +58,16 @@ async function partition(tools: FaultTools, node: string, holdMs: number): Promi
   ];
 }
 
+/** `docker pause` for `holdMs`, then unpause (also when the wait is cut short). */
+async function pausedFor(tools: FaultTools, id: string, holdMs: number): Promise<void> {
+  await tools.docker.pauseContainer(id);
+  try {
+    await sleep(holdMs);
+  } finally {
+    await tools.docker.unpauseContainer(id);
+  }
+}
+
 function peerOf(tools: FaultTools, node: string): string | undefined {
   return Array.from(
     { length: tools.cluster.config.nodes },
@@ -83,13 +93,7 @@ export async function injectFault(
       await tools.docker.stopContainer(await containerId(tools, node), 10);
       return [`stopped ${node}`];
     case "pause": {
-      const id = await containerId(tools, node);
-      await tools.docker.pauseContainer(id);
-      try {
-        await sleep(holdMs);
-      } finally {
-        await tools.docker.unpauseContainer(id);
-      }
+      await pausedFor(tools, await containerId(tools, node), holdMs);
       return [
         `paused ${node} for ${(holdMs / 1000).toFixed(0)} s (lock TTL ${LOCK_TTL_MS / 1000} s)`,
       ];
@@ -106,13 +110,7 @@ export async function injectFault(
       ];
     }
     case "dynamodb-pause": {
-      const id = await containerId(tools, DYNAMODB_SERVICE);
-      await tools.docker.pauseContainer(id);
-      try {
-        await sleep(holdMs);
-      } finally {
-        await tools.docker.unpauseContainer(id);
-      }
+      await pausedFor(tools, await containerId(tools, DYNAMODB_SERVICE), holdMs);
       return [`paused DynamoDB Local for ${(holdMs / 1000).toFixed(0)} s`];
     }
     case "restart-all": {

@@ -21,7 +21,7 @@ import { UsageError } from "../../core/errors.js";
 import type { ClusterService } from "../cluster.js";
 import { sleep, waitFor } from "../wait.js";
 import { injectFault } from "./faults.js";
-import { ChaosObserver, ChaosTargets, ChaosWorkload } from "./workload.js";
+import { ChaosObserver, ChaosReaders, ChaosTargets, ChaosWorkload } from "./workload.js";
 
 export const CHAOS_MOUNT = "chaos";
 
@@ -196,8 +196,10 @@ export async function runRounds(
     keys.rootToken,
     `${CHAOS_MOUNT}/data/run-${runId}`,
   );
+  const readers = new ChaosReaders(targets, clientFor, keys.rootToken, workload.acks);
   observer.start();
   workload.start(options.writers);
+  readers.start(options.writers);
   const windows: (RoundWindow & { readonly notes: readonly string[] })[] = [];
   const startedAt = new Date().toISOString();
   try {
@@ -238,7 +240,7 @@ export async function runRounds(
       });
     }
   } finally {
-    await workload.stop();
+    await Promise.all([workload.stop(), readers.stop()]);
     await observer.stop();
   }
   const account = accountWrites(
@@ -264,6 +266,7 @@ export async function runRounds(
       rounds,
       summary: summarize(rounds),
       writes: { ...account, attempted: workload.attempted },
+      reads: { ...readers.tally, staleReads: [...readers.tally.staleReads] },
       acks: workload.acks,
       timeline: changesOnly(observer.samples),
       passed: failures.length === 0,

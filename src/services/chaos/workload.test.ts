@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { VaultNodeClient } from "../../adapters/vault/vault-node-client.js";
+import { VaultApiError, type VaultNodeClient } from "../../adapters/vault/vault-node-client.js";
 import { sleep } from "../wait.js";
-import { ChaosObserver, ChaosTargets, ChaosWorkload } from "./workload.js";
+import { ChaosObserver, ChaosReaders, ChaosTargets, ChaosWorkload } from "./workload.js";
 
 // Logic only, against fake nodes: what is recorded as acknowledged, and
 // where the writers are sent. The real thing is test/e2e/chaos.test.ts.
@@ -82,5 +82,50 @@ describe("ChaosObserver and ChaosWorkload", () => {
     expect(new Set(written).size).toBe(written.length);
     expect(workload.attempted).toBeGreaterThanOrEqual(workload.acks.length);
     for (const ack of workload.acks) expect(ack.path).toMatch(/^chaos\/data\/run-t\/w[12]-\d+$/);
+  });
+});
+
+describe("ChaosReaders", () => {
+  it("read acknowledged writes through every node and tell current, stale and unanswered apart", async () => {
+    const targets = new ChaosTargets(() => 0);
+    targets.setNodes([
+      { name: "vault-1", url: "http://current" },
+      { name: "vault-2", url: "http://stale" },
+      { name: "vault-3", url: "http://down" },
+    ]);
+    const asked = new Set<string>();
+    const clientFor = (url: string) =>
+      ({
+        url,
+        async request() {
+          asked.add(url);
+          if (url === "http://down") throw new Error("ECONNREFUSED");
+          // A read that misses the acknowledged write answers 404 (undefined).
+          if (url === "http://stale") throw new VaultApiError("GET: Vault answered 404", 404);
+          return { data: { data: { value: "v" }, metadata: { version: 1 } } };
+        },
+      }) as unknown as VaultNodeClient;
+    const acks = [
+      {
+        path: "chaos/data/p",
+        writer: 1,
+        sequence: 1,
+        version: 1,
+        value: "v",
+        t: 0,
+        via: "vault-1",
+      },
+    ];
+    const readers = new ChaosReaders(targets, clientFor, "token", acks, 1);
+    readers.start(1);
+    await sleep(80);
+    await readers.stop();
+    expect(asked).toEqual(new Set(["http://current", "http://stale", "http://down"]));
+    const { tally } = readers;
+    expect(tally.ok).toBeGreaterThan(0);
+    expect(tally.failed).toBeGreaterThan(0);
+    expect(tally.stale).toBeGreaterThan(0);
+    expect(tally.staleReads[0]).toMatchObject({ path: "chaos/data/p", via: "vault-2" });
+    expect(tally.ok + tally.failed + tally.stale).toBe(tally.attempted);
   });
 });

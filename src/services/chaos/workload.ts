@@ -102,6 +102,80 @@ export class ChaosWorkload {
   }
 }
 
+/** What the readers saw, by outcome. */
+export interface ReadTally {
+  attempted: number;
+  /** The acknowledged value or a newer version. */
+  ok: number;
+  /** Refused, timed out or redirected: no answer, so nothing to judge. */
+  failed: number;
+  /** An answer older than a write acknowledged before the read began (404 or a lower version). */
+  stale: number;
+  /** The first stale reads, for the report. */
+  readonly staleReads: { path: string; via: string; t: number }[];
+}
+
+/**
+ * K readers: each reads a recently acknowledged write back through every
+ * node in turn (a standby forwards to the active node) and through the
+ * balancer when there is one, so a client on any address is measured. A
+ * stale answer (an acknowledged write missing) is counted and reported.
+ */
+export class ChaosReaders {
+  readonly tally: ReadTally = { attempted: 0, ok: 0, failed: 0, stale: 0, staleReads: [] };
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly targets: ChaosTargets,
+    private readonly clientFor: ClientFor,
+    private readonly token: string,
+    private readonly acks: readonly WriteAck[],
+    private readonly paceMs = 60,
+  ) {}
+
+  start(readers: number): void {
+    this.loops = Array.from({ length: readers }, (_, reader) => this.run(reader));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+
+  private async run(reader: number): Promise<void> {
+    for (let turn = reader; !this.stopped; turn += 1) {
+      const addresses = [
+        ...[...this.targets.nodes.entries()].map(([name, url]) => ({ via: name, url })),
+        ...(this.targets.loadBalancer ? [{ via: "lb", url: this.targets.loadBalancer }] : []),
+      ];
+      // One of the last few acknowledged writes: fresh enough to catch a stale node.
+      const ack = this.acks.at(-1 - (turn % Math.max(1, Math.min(5, this.acks.length))));
+      const address = addresses[turn % Math.max(1, addresses.length)];
+      if (!ack || !address) {
+        await sleep(50);
+        continue;
+      }
+      this.tally.attempted += 1;
+      try {
+        const answer = await vaultApi(this.clientFor(address.url), this.token).read(ack.path);
+        const data = answer?.data as { metadata?: { version?: unknown } } | undefined;
+        const version = Number(data?.metadata?.version ?? 0);
+        if (version >= ack.version) this.tally.ok += 1;
+        else {
+          this.tally.stale += 1;
+          if (this.tally.staleReads.length < 20)
+            this.tally.staleReads.push({ path: ack.path, via: address.via, t: this.targets.now() });
+        }
+        await sleep(this.paceMs);
+      } catch {
+        this.tally.failed += 1;
+        await sleep(50);
+      }
+    }
+  }
+}
+
 /**
  * Polls every node's sys/health and sys/leader about every 100 ms and
  * records which nodes claim to be active; tells the writers where to go.
