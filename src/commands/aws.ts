@@ -40,13 +40,7 @@ export async function awsCommand(
     AWS_EC2_METADATA_DISABLED: "true",
   };
   await cluster.checkCompose();
-  const { exitCode } = await cluster.withComposeTarget(async (target) => {
-    if (target.file === cluster.target.file)
-      return cluster.execIn(DYNAMODB_SERVICE, command, { env, attach: true });
-    // Run from another folder: a rendering of this project's file (see withComposeTarget).
-    const { createComposeCli } = await import("../adapters/compose/compose-cli.js");
-    return createComposeCli().exec(target, DYNAMODB_SERVICE, command, { env, attach: true });
-  });
+  const { exitCode } = await cluster.execIn(DYNAMODB_SERVICE, command, { env, attach: true });
   // The AWS CLI's own exit code (252 usage, 254 service error, ...), passed on.
   process.exitCode = exitCode;
 }

@@ -19,7 +19,6 @@ describe("the recorded topology", () => {
         "loadBalancer.enabled": false,
         "loadBalancer.hostPort": 8100,
         "vault.hostPort": 8200,
-        "vault.image": "hashicorp/vault:1.21.1",
         "dynamodb.hostPort": 8000,
         "dynamodb.inMemory": false,
       });
@@ -54,5 +53,24 @@ describe("the recorded topology", () => {
     expect(explicit.tls).toBe(false);
     expect(explicit.seal.type).toBe("awskms");
     expect(withRecordedTopology(defaults, new Map(), undefined)).toBe(defaults);
+  });
+});
+
+describe("the recorded image", () => {
+  it("is recorded only when proven, and an unproven record keeps the earlier one", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "vault-ha-topology-"));
+    try {
+      const stateDir = path.join(dir, "p");
+      const image = (ref: string) => configSchema.parse({ vault: { image: ref } });
+      await recordTopology(stateDir, image("hashicorp/vault:1.19.5"));
+      expect(readTopology(stateDir)?.["vault.image"]).toBeUndefined();
+      await recordTopology(stateDir, image("hashicorp/vault:1.19.5"), { proven: true });
+      expect(readTopology(stateDir)?.["vault.image"]).toBe("hashicorp/vault:1.19.5");
+      // An up that fails on another image records its start, not the image.
+      await recordTopology(stateDir, image("nowhere/vault:0.0.0"));
+      expect(readTopology(stateDir)?.["vault.image"]).toBe("hashicorp/vault:1.19.5");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

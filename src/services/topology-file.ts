@@ -26,10 +26,16 @@ export const RECORDED_KEYS = [
   "vault.hostPort",
   "dynamodb.hostPort",
   "dynamodb.inMemory",
-  // After `vault-ha upgrade`, every later command runs the upgraded image;
-  // a plain `up` never moves a cluster to another release all at once.
   "vault.image",
 ] as const;
+
+/**
+ * Keys recorded only once they are known to work: the Vault image, after an
+ * `up` that brought the cluster up on it, or by `vault-ha upgrade`. A plain
+ * `up` then never moves a cluster to another release all at once, and an
+ * `up` that failed on an image nobody has does not pin it for the next one.
+ */
+const PROVEN_KEYS: ReadonlySet<string> = new Set(["vault.image"]);
 
 const FILE = "topology.json";
 
@@ -45,9 +51,20 @@ function set(config: Config, key: string, value: unknown): Config {
   return { ...config, [head]: { ...parent, [tail]: value } };
 }
 
-export async function recordTopology(stateDir: string, config: Config): Promise<void> {
+export async function recordTopology(
+  stateDir: string,
+  config: Config,
+  options: { proven?: boolean } = {},
+): Promise<void> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const topology = Object.fromEntries(RECORDED_KEYS.map((key) => [key, get(config, key)]));
+  const before = readTopology(stateDir);
+  const topology = Object.fromEntries(
+    RECORDED_KEYS.flatMap((key) => {
+      if (options.proven || !PROVEN_KEYS.has(key)) return [[key, get(config, key)]];
+      // Not proven by this call: keep what an earlier success recorded, if anything.
+      return before?.[key] !== undefined ? [[key, before[key]]] : [];
+    }),
+  );
   await writeFileAtomic(path.join(stateDir, FILE), `${JSON.stringify(topology)}\n`, {
     mode: 0o600,
   });

@@ -41,6 +41,16 @@ secrets:
           type: aes256-gcm96
 audit:
   - type: file
+groups:
+  - name: developers
+    type: external
+    policies: [app-read]
+    metadata:
+      team: platform
+group-aliases:
+  - name: developers-alias
+    mountpath: userpass
+    group: developers
 startupSecrets:
   - type: kv
     path: secret/data/app/db
@@ -115,6 +125,20 @@ describe("configure through the CLI (2 nodes)", () => {
     expect((role.body.data as { token_ttl: number }).token_ttl).toBe(1200);
     const audit = (await rootGet(active, "sys/audit")).body.data as Record<string, unknown>;
     expect(Object.keys(audit)).toContain("file/");
+    const group = (await rootGet(active, "identity/group/name/developers")).body.data as {
+      policies: string[];
+      metadata: Record<string, string>;
+      alias: { name: string; mount_accessor: string };
+    };
+    expect(group.policies).toEqual(["app-read"]);
+    expect(group.metadata).toEqual({ team: "platform" });
+    const auth = (await rootGet(active, "sys/auth")).body.data as Record<
+      string,
+      { accessor: string }
+    >;
+    // The alias is tied to the userpass mount by its accessor, resolved from `mountpath`.
+    expect(group.alias.name).toBe("developers-alias");
+    expect(group.alias.mount_accessor).toBe(auth["userpass/"]?.accessor);
     // The password came from the environment through ${ env "DEV_PASSWORD" }.
     const login = await vaultRequest(active, "POST", "auth/userpass/login/dev", {
       body: { password: env.DEV_PASSWORD },

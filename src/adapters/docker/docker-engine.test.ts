@@ -147,6 +147,19 @@ describe("engine errors", () => {
   });
 });
 
+describe("removing a replaced image", () => {
+  it("takes Engine 20.10's 500 for an image another cluster just removed as gone, and no other 500", async () => {
+    const { engine } = await fakeEngine((seen) => ({
+      status: 500,
+      body: {
+        message: seen.path.endsWith("/gone") ? "unrecognized image ID sha256:gone" : "disk full",
+      },
+    }));
+    await engine.removeImageIfUnused("gone");
+    await expect(engine.removeImageIfUnused("full")).rejects.toBeInstanceOf(DockerUnavailableError);
+  });
+});
+
 const listed = (id: string, labels: Record<string, string>) => ({
   Id: id,
   Names: [`/${id}-name`],

@@ -344,13 +344,14 @@ export function createDockerEngine(
     what: string,
     run: (abortSignal: AbortSignal) => Promise<unknown>,
     fine: readonly number[] = [],
+    alsoGone: (error: unknown) => boolean = () => false,
   ) =>
     call(what, budgetMs, async (abortSignal) => {
       try {
         await run(abortSignal);
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode ?? 0;
-        if (!isNotFound(error) && !fine.includes(status)) throw error;
+        if (!isNotFound(error) && !fine.includes(status) && !alsoGone(error)) throw error;
       }
     });
 
@@ -488,6 +489,12 @@ export function createDockerEngine(
             statusCodes: { 200: true, 404: "no such image", 409: "conflict", ...SERVER_ERROR },
           }),
         [409],
+        // Two clusters that rebuilt at once both remove the image they replaced;
+        // Engine 20.10 answers the second with a 500, not a 404.
+        (error) =>
+          /unrecognized image ID/i.test(
+            String((error as { json?: { message?: unknown } }).json?.message ?? ""),
+          ),
       ),
     listNetworks: (labels) => {
       const { filters, matches } = byLabels(labels);

@@ -72,6 +72,7 @@ export class BringUp extends ClusterPart {
         keysBefore !== undefined &&
         (await this.sealServiceReady())
       ) {
+        await recordTopology(this.deps.keys.dir, this.config, { proven: true });
         return {
           changed: false,
           initialized: false,
@@ -159,6 +160,8 @@ export class BringUp extends ClusterPart {
       status = await progress.run("waiting for one active node", () =>
         this.waitForNodes(oneActiveAllStandby, budget),
       );
+      // The image is proven now: later commands keep it (topology-file.ts).
+      await recordTopology(this.deps.keys.dir, this.config, { proven: true });
       return {
         changed: true,
         initialized,

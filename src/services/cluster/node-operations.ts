@@ -183,13 +183,19 @@ export class NodeOperations extends ClusterPart {
     return { ...vaultApi(this.deps.vault(active.url), rootToken), node: active.name };
   }
 
-  /** Runs a command in one service's container (`docker compose exec -T`). */
+  /**
+   * Runs a command in one service's container (`docker compose exec -T`),
+   * through this project's Compose file (a temporary render when the working
+   * folder's file belongs to another project).
+   */
   execIn(
     service: string,
     command: readonly string[],
     options: { env?: Readonly<Record<string, string>>; attach?: boolean; budgetMs?: number } = {},
   ) {
-    return this.deps.compose.exec(this.target, service, command, options);
+    return this.parts.teardown.withComposeTarget((target) =>
+      this.deps.compose.exec(target, service, command, options),
+    );
   }
 
   /**

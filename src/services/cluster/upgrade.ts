@@ -43,7 +43,7 @@ export class RollingUpgrade extends ClusterPart {
     try {
       // Recorded first: a later `up` (or an upgrade run again after an
       // interruption) finishes on the new image instead of going back.
-      await recordTopology(this.deps.keys.dir, this.config);
+      await recordTopology(this.deps.keys.dir, this.config, { proven: true });
       await this.writeComposeFileTo(this.deps.composeFile);
       const rebuilt = await this.parts.bringUp.buildImages();
       const upgraded: UpgradedNode[] = [];
