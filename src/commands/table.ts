@@ -521,6 +521,31 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import("./upgrade.js").then((module) => module.upgradeCommand),
   },
   {
+    name: "iam-policy",
+    summary:
+      "Print the least-privilege AWS IAM policy for the configured DynamoDB table: exactly the actions Vault's DynamoDB backend calls, on the table's ARN",
+    options: [
+      {
+        flags: "--account <id>",
+        description: "the AWS account id in the table's ARN",
+        defaultValue: "*",
+      },
+      {
+        flags: "--existing-table",
+        description: "the table is made beforehand: leave out dynamodb:CreateTable",
+      },
+      JSON_OPTION,
+    ],
+    configFlags: true,
+    clusterFlags: false,
+    examples: [
+      "vault-ha iam-policy --account 123456789012 > vault-dynamodb-policy.json",
+      "vault-ha iam-policy --set storage.table=vault-prod --set storage.region=eu-west-1 --existing-table",
+      "vault-ha iam-policy --json | jq '.createTable'",
+    ],
+    load: () => import("./iam-policy.js").then((module) => module.iamPolicyCommand),
+  },
+  {
     name: "doctor",
     summary:
       "Show the engine vault-ha uses and why (DOCKER_HOST, context or socket), its kind, version and rootless mode, Compose, and where ports answer",

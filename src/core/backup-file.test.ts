@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StoredKeys } from "../adapters/fs/key-store.js";
+import { storedKeys } from "../../test/support/stored-keys.js";
 import {
   type BackupInput,
   buildBackupFile,
@@ -16,15 +16,12 @@ import {
 } from "./backup-file.js";
 import { ExitCode, UsageError } from "./errors.js";
 
-const KEYS: StoredKeys = {
+const KEYS = storedKeys({
   keys: ["aa11", "bb22", "cc33"],
   keysBase64: ["qhE=", "uyI=", "zDM="],
   rootToken: "hvs.ROOT-TOKEN-FOR-TESTS",
-  keyShares: 3,
-  keyThreshold: 2,
-  initializedAt: "2026-11-22T10:00:00.000Z",
   sealType: "shamir",
-};
+});
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fakeStatus } from "../../test/support/status-fixture.js";
+import { storedKeys } from "../../test/support/stored-keys.js";
 import type { DynamoDbItem, DynamoDbTableData } from "../adapters/dynamodb/dynamodb-table.js";
 import type { StoredKeys } from "../adapters/fs/key-store.js";
 import {
@@ -25,15 +26,12 @@ import {
 // of stops, scan and `up`, what is refused before anything changes, and
 // that no lock item is ever written.
 
-const KEYS: StoredKeys = {
+const KEYS = storedKeys({
   keys: ["k1", "k2", "k3"],
   keysBase64: ["a1", "a2", "a3"],
   rootToken: "hvs.ROOT",
-  keyShares: 3,
-  keyThreshold: 2,
-  initializedAt: "2026-11-22T10:00:00.000Z",
   sealType: "shamir",
-};
+});
 const OTHER_KEYS: StoredKeys = { ...KEYS, keys: ["x1", "x2", "x3"], rootToken: "hvs.OTHER" };
 
 const item = (path: string, key: string, value = [1, 2, 3]): DynamoDbItem => ({

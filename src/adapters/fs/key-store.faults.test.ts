@@ -3,8 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { storedKeys } from "../../../test/support/stored-keys.js";
 import { ConflictError } from "../../core/errors.js";
-import { acquireLock, createKeyStore, type StoredKeys } from "./key-store.js";
+import { acquireLock, createKeyStore } from "./key-store.js";
 
 /**
  * What the key store does when the file system says no: file systems without
@@ -49,14 +50,7 @@ vi.mock("node:fs/promises", async (importOriginal) => {
   };
 });
 
-const keys: StoredKeys = {
-  keys: ["a1", "b2", "c3"],
-  keysBase64: ["oQ==", "sg==", "ww=="],
-  rootToken: "hvs.root",
-  keyShares: 3,
-  keyThreshold: 2,
-  initializedAt: "2026-11-22T10:00:00.000Z",
-};
+const keys = storedKeys();
 /** Files under `dir` that this process still has open (Linux). */
 function openFilesUnder(dir: string): string[] {
   const open: string[] = [];

@@ -4,8 +4,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:f
 import { homedir, hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { storedKeys } from "../../../test/support/stored-keys.js";
 import { ConflictError } from "../../core/errors.js";
-import { acquireLock, createKeyStore, type StoredKeys, stateRoot } from "./key-store.js";
+import { acquireLock, createKeyStore, stateRoot } from "./key-store.js";
 
 /**
  * The key store's edges: where the state lives, which files count as keys,
@@ -13,14 +14,7 @@ import { acquireLock, createKeyStore, type StoredKeys, stateRoot } from "./key-s
  * descriptor outlives a call, and how lock files of every vintage are read.
  */
 
-const keys: StoredKeys = {
-  keys: ["a1", "b2", "c3"],
-  keysBase64: ["oQ==", "sg==", "ww=="],
-  rootToken: "hvs.root",
-  keyShares: 3,
-  keyThreshold: 2,
-  initializedAt: "2026-11-22T10:00:00.000Z",
-};
+const keys = storedKeys();
 
 /** A pid that certainly belonged to a process that has exited. */
 async function deadPid(): Promise<number> {
