@@ -52,17 +52,27 @@ const requireSdk = () =>
     "@aws-sdk/client-dynamodb",
   ) as typeof import("@aws-sdk/client-dynamodb");
 
+/** One SDK client for the target, with a per-request budget and a number of attempts. */
+function sdkClient(
+  module: ReturnType<typeof requireSdk>,
+  target: DynamoDbTarget,
+  timeoutMs: number,
+  maxAttempts: number,
+): DynamoDBClient {
+  return new module.DynamoDBClient({
+    endpoint: target.endpoint,
+    region: target.region,
+    credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+    maxAttempts,
+    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+  });
+}
+
 export function createDynamoDbTable(target: DynamoDbTarget, timeoutMs = 2_000): DynamoDbTable {
   let client: DynamoDBClient | undefined;
   const sdk = async () => {
     const module = requireSdk();
-    client ??= new module.DynamoDBClient({
-      endpoint: target.endpoint,
-      region: target.region,
-      credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
-      maxAttempts: 1,
-      requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
-    });
+    client ??= sdkClient(module, target, timeoutMs, 1);
     return { module, client };
   };
   return {
@@ -183,14 +193,8 @@ export function createDynamoDbTableData(
   let client: DynamoDBClient | undefined;
   const sdk = () => {
     const module = requireSdk();
-    client ??= new module.DynamoDBClient({
-      endpoint: target.endpoint,
-      region: target.region,
-      credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
-      // Whole-table work: the SDK's own retries absorb a throttled page.
-      maxAttempts: 3,
-      requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
-    });
+    // Whole-table work: the SDK's own retries absorb a throttled page.
+    client ??= sdkClient(module, target, timeoutMs, 3);
     return { module, client };
   };
 
